@@ -1,0 +1,360 @@
+"""Contact-regime labelling from MuJoCo's own contact data, for any MuJoCo model.
+
+The labeller is fed once per physics substep (:meth:`ContactLabeler.after_substep`) and
+summarises one agent step per entity (:meth:`ContactLabeler.end_step`). It never steps the
+simulation itself, so it works under our scenes, under Gymnasium's MuJoCo envs (see
+:mod:`envs.gym_wrapper`) and under any loop that calls ``mj_step``.
+
+Why per substep: a bounce can begin and end inside one agent step, so comparing the contact
+sets at the step's two ends would miss it. A contact *begins* when a geom pair that had no
+contact point in the previous substep has one now; points added to a pair that already
+touches (a sliding box rocking on its corners) are not new contacts. Why it is cheap: most
+substeps see the same contact list as the one before (one bytes comparison, the fast path);
+only a changed list is examined.
+
+Approach speed is read from ``data.cvel`` right after ``mj_step``: ``mj_step`` runs the forward
+pass (collision, ``cvel``) *before* integrating, so at that moment ``cvel`` is the velocity at
+which the just-detected contacts were met, not the velocity after the contact impulse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from envs.layout import EntityLayout
+from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
+
+_STATIC, _AGENT, _OBJECT = 0, 1, 2
+# Regime by (moving + 2 touching + 4 impact): impact > contact > free > rest.
+_REGIME_TABLE = np.array(
+    [Regime.REST, Regime.FREE] + [Regime.CONTACT] * 2 + [Regime.IMPACT] * 4, dtype=np.int8
+)
+# Kind behind a sustained contact, by pair_mask bits: agent > object > static.
+_PAIR_TABLE = np.array(
+    [
+        PairKind.AGENT_OBJECT
+        if m & PAIR_BIT[PairKind.AGENT_OBJECT]
+        else PairKind.OBJECT_OBJECT
+        if m & PAIR_BIT[PairKind.OBJECT_OBJECT]
+        else PairKind.OBJECT_STATIC
+        if m
+        else PairKind.NONE
+        for m in range(8)
+    ],
+    dtype=np.int8,
+)
+# Pair kind seen from an entity, indexed by [own category, other category].
+_KIND = {
+    (_OBJECT, _STATIC): PairKind.OBJECT_STATIC,
+    (_OBJECT, _AGENT): PairKind.AGENT_OBJECT,
+    (_OBJECT, _OBJECT): PairKind.OBJECT_OBJECT,
+    (_AGENT, _OBJECT): PairKind.AGENT_OBJECT,
+    (_AGENT, _STATIC): PairKind.OBJECT_STATIC,
+    (_AGENT, _AGENT): PairKind.AGENT_OBJECT,
+}
+
+
+@dataclass
+class StepLabels:
+    """Labels of one agent step; every array has shape ``(n_entities,)``."""
+
+    regime: np.ndarray  # int8, Regime codes
+    pair_kind: np.ndarray  # int8, PairKind behind the regime (NONE for free/rest)
+    pair_mask: np.ndarray  # int8, PAIR_BIT flags of every non-support contact during the step
+    approach_speed: np.ndarray  # float32 m/s, max normal approach speed of contacts begun
+    impulse: np.ndarray  # float32 N*s, |m (v_end - v_start) - m g dt|: net non-gravity impulse
+    critical: np.ndarray  # bool, falling (airborne, descending fast) or toppled during the step
+    airborne: np.ndarray  # bool, touched nothing at all during the step
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return dict(self.__dict__)
+
+
+class EntityStateReader:
+    """Reads the per-entity state blocks (see :mod:`envs.layout`) from ``MjData``.
+
+    Recomputes kinematics and com-velocities for the current ``qpos``/``qvel`` (cheap: no
+    collision detection), so the state is the one at the end of the last substep.
+
+    ``cvel``'s linear part is the velocity at the subtree com of the body's root; the velocity
+    of the body origin adds ``w x (x_origin - x_com)``. That term vanishes for a childless root
+    body whose inertial frame sits at its origin (every entity of the built-in scenes), so it is
+    computed only for the entities that need it.
+    """
+
+    def __init__(self, model: mujoco.MjModel, body_ids: np.ndarray) -> None:
+        self.model = model
+        self.body_ids = np.asarray(body_ids, dtype=np.int64)
+        self._roots = model.body_rootid[self.body_ids]
+        has_child = np.array(
+            [(model.body_parentid[1:] == b).any() for b in self.body_ids], dtype=bool
+        )
+        origin_is_com = (
+            (self._roots == self.body_ids)
+            & ~has_child
+            & (np.abs(model.body_ipos[self.body_ids]).max(axis=1) == 0.0)
+        )
+        self._cross_rows = np.flatnonzero(~origin_is_com)
+
+    def __call__(self, data: mujoco.MjData) -> np.ndarray:
+        """Entity states now, shape ``(n_entities, 13)``."""
+        m, ids = self.model, self.body_ids
+        mujoco.mj_kinematics(m, data)
+        mujoco.mj_comPos(m, data)
+        mujoco.mj_comVel(m, data)
+        out = np.empty((len(ids), 13))
+        out[:, 0:3] = data.xpos[ids]
+        out[:, 3:7] = data.xquat[ids]
+        cvel = data.cvel[ids]
+        out[:, 7:10] = cvel[:, 3:]
+        out[:, 10:13] = cvel[:, :3]
+        rows = self._cross_rows
+        if len(rows):
+            offset = out[rows, 0:3] - data.subtree_com[self._roots[rows]]
+            out[rows, 7:10] += _cross(cvel[rows, :3], offset)
+        return out
+
+
+def entity_states(model: mujoco.MjModel, data: mujoco.MjData, body_ids: np.ndarray) -> np.ndarray:
+    """One-off form of :class:`EntityStateReader`: states of ``body_ids``, shape ``(E, 13)``."""
+    return EntityStateReader(model, body_ids)(data)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of (n, 3) arrays; several times faster than ``np.cross`` here."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
+class ContactLabeler:
+    """Labels every entity's regime over each agent step.
+
+    Args:
+        model: the compiled MuJoCo model.
+        layout: the entities to label, in observation order.
+        support_geoms: geom ids of the ground support (table, floor). Touching these alone is
+            ``free``/``rest``; landing on them is still an ``impact``.
+        cfg: thresholds.
+        substep_dt: seconds per physics substep (``model.opt.timestep``).
+
+    Use: ``begin_step(state)`` before the substeps, ``after_substep(data)`` after every
+    ``mj_step``, then ``end_step(state, n_substeps)``; ``state`` is the ``(E, 13)`` block array of
+    :func:`entity_states`.
+    """
+
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        layout: EntityLayout,
+        support_geoms: np.ndarray,
+        cfg: LabelConfig | None = None,
+    ) -> None:
+        self.model = model
+        self.cfg = cfg or LabelConfig()
+        self.n_entities = layout.n_entities
+        self.body_ids = np.array([e.body_id for e in layout.entities], dtype=np.int64)
+        self._dt = float(model.opt.timestep)
+        self._gravity = np.array(model.opt.gravity, dtype=np.float64)
+        self._mass = np.array(model.body_subtreemass[self.body_ids], dtype=np.float64)
+        # tilt cos = 1 - 2 (qx^2 + qy^2), so tilt > topple_angle <=> qx^2 + qy^2 > this:
+        self._tilt_xy2 = float((1.0 - np.cos(np.deg2rad(self.cfg.topple_angle))) / 2.0)
+
+        # Map every body to the entity that owns it: the nearest ancestor that is an entity.
+        entity_of_body = np.full(model.nbody, -1, dtype=np.int64)
+        for i, b in enumerate(self.body_ids):
+            entity_of_body[b] = i
+        for b in range(1, model.nbody):  # parents have smaller ids than children in MuJoCo
+            if entity_of_body[b] < 0:
+                entity_of_body[b] = entity_of_body[model.body_parentid[b]]
+        self._geom_entity = entity_of_body[model.geom_bodyid]
+        category = np.full(self.n_entities, _OBJECT, dtype=np.int64)
+        for i, e in enumerate(layout.entities):
+            if e.kind == "agent":
+                category[i] = _AGENT
+        self._entity_category = category
+        # Falls and topples are events of objects; the agent and the distractor float by design.
+        self._can_be_critical = np.array([e.kind == "object" for e in layout.entities])
+        # A rolling sphere's tilt means nothing: only entities with a non-sphere geom topple.
+        sphere = int(mujoco.mjtGeom.mjGEOM_SPHERE)
+        self._can_topple = np.array(
+            [
+                bool((model.geom_type[self._geom_entity == i] != sphere).any())
+                for i in range(self.n_entities)
+            ]
+        )
+        self._geom_support = np.zeros(model.ngeom, dtype=bool)
+        self._geom_support[np.asarray(support_geoms, dtype=np.int64)] = True
+        self._pair_cache: dict[int, tuple] = {}
+        self._prev_key: bytes | None = None
+        self._prev_pairs: set[int] = set()
+        # Touches of the last examined contact list, reused while the list does not change.
+        self._list_mask = np.zeros(self.n_entities, dtype=np.int64)
+        self._list_touched = np.zeros(self.n_entities, dtype=bool)
+        self._carry = False
+        self._reset_accumulators()
+        self._start: np.ndarray | None = None
+        self._substeps = 0
+        self._vectors = np.zeros((self.n_entities, 8, 3))  # scratch for end_step's norms
+
+    # ------------------------------------------------------------------ per-step protocol
+    def reset(self, data: mujoco.MjData) -> None:
+        """Forget contact history (call after ``mj_resetData``/``mj_forward`` at episode start)."""
+        n = data.ncon
+        geom = data.contact.geom[:n]
+        self._prev_pairs = set(self._pair_keys(geom))
+        self._prev_key = None  # so the first substep after a reset is examined in full
+
+    def begin_step(self, state: np.ndarray) -> None:
+        """Start an agent step from entity states ``(E, 13)``."""
+        self._reset_accumulators()
+        self._start = state
+        self._carry = True  # the first substep must count the contacts it sees, even if unchanged
+        self._substeps = 0
+
+    def after_substep(self, data: mujoco.MjData) -> None:
+        """Record the contacts MuJoCo detected in the substep just taken."""
+        self._substeps += 1
+        n = data.ncon
+        geom = data.contact.geom[:n]
+        key = geom.tobytes()
+        if key == self._prev_key:
+            # Fast path: the same contact list as the previous substep, so nothing began. The
+            # first substep of a step still counts that list's touches (cached by _examine).
+            if self._carry:
+                self._mask |= self._list_mask
+                self._touched |= self._list_touched
+                self._carry = False
+            return
+        self._prev_key = key
+        self._carry = False
+        self._examine(data, geom, n)
+
+    def end_step(self, state: np.ndarray, n_substeps: int | None = None) -> StepLabels:
+        """Summarise the step that ends in entity states ``state`` ``(E, 13)``."""
+        start = self._start
+        if start is None:
+            raise RuntimeError("ContactLabeler.end_step called before begin_step")
+        self._start = None
+        cfg = self.cfg
+        dt = self._dt * (n_substeps if n_substeps is not None else max(self._substeps, 1))
+        # Every squared norm the labels need, in one reduction (small-array numpy calls cost
+        # about a microsecond each, so the hot path counts them).
+        v = self._vectors
+        v[:, 0] = start[:, 7:10]  # linear velocity at the start
+        v[:, 1] = state[:, 7:10]  # ... and at the end
+        np.subtract(state[:, 0:3], start[:, 0:3], out=v[:, 2])
+        v[:, 2] /= dt  # mean velocity over the step
+        v[:, 3] = start[:, 10:13]  # angular velocity at the start
+        v[:, 4] = state[:, 10:13]  # ... and at the end
+        np.subtract(v[:, 1], v[:, 0], out=v[:, 5])
+        v[:, 5] -= self._gravity * dt  # velocity change not due to gravity
+        v[:, 6, :2] = start[:, 4:6]  # quaternion x, y: tilt cos = 1 - 2 (x^2 + y^2)
+        v[:, 7, :2] = state[:, 4:6]
+        n2 = np.einsum("ekj,ekj->ek", v, v)
+
+        moving = (n2[:, 0:3].max(axis=1) > cfg.rest_speed**2) | (
+            n2[:, 3:5].max(axis=1) > cfg.rest_angvel**2
+        )
+        mask = self._mask
+        impact = self._approach > cfg.impact_speed
+        touching = mask != 0
+        regime = _REGIME_TABLE[moving + 2 * touching + 4 * impact]
+        pair_kind = np.where(impact, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8)
+        airborne = ~self._touched
+        falling = airborne & (state[:, 9] < -cfg.fall_speed)
+        toppled = (n2[:, 6] < self._tilt_xy2) & (n2[:, 7] >= self._tilt_xy2) & self._can_topple
+        return StepLabels(
+            regime=regime,
+            pair_kind=pair_kind,
+            pair_mask=mask.astype(np.int8),
+            approach_speed=self._approach.astype(np.float32),
+            impulse=(self._mass * np.sqrt(n2[:, 5])).astype(np.float32),
+            critical=(falling | toppled) & self._can_be_critical,
+            airborne=airborne,
+        )
+
+    # ------------------------------------------------------------------ internals
+    def _reset_accumulators(self) -> None:
+        e = self.n_entities
+        self._mask = np.zeros(e, dtype=np.int64)
+        self._touched = np.zeros(e, dtype=bool)
+        self._approach = np.zeros(e, dtype=np.float64)
+        self._impact_kind = np.zeros(e, dtype=np.int64)
+
+    def _pair_keys(self, geom: np.ndarray) -> list[int]:
+        # MuJoCo reports a given geom pair in a fixed order, so (g0, g1) identifies it.
+        return (geom[:, 0] * self.model.ngeom + geom[:, 1]).tolist()
+
+    def _pair_info(self, pk: int) -> tuple:
+        """(entity a, bit a, kind a, entity b, bit b, kind b) for geom-pair key ``pk``; cached."""
+        info = self._pair_cache.get(pk)
+        if info is None:
+            ngeom = self.model.ngeom
+            g1, g2 = divmod(pk, ngeom)
+            e1, e2 = int(self._geom_entity[g1]), int(self._geom_entity[g2])
+            if e1 == e2:  # a body touching itself (e.g. an agent's own links): not a contact event
+                info = (-1, 0, 0, -1, 0, 0)
+            else:
+                sides = []
+                for me, other, other_geom in ((e1, e2, g2), (e2, e1, g1)):
+                    if me < 0:
+                        sides.append((-1, 0, 0))
+                        continue
+                    other_cat = _STATIC if other < 0 else int(self._entity_category[other])
+                    kind = _KIND[(int(self._entity_category[me]), other_cat)]
+                    bit = 0 if self._geom_support[other_geom] else PAIR_BIT[kind]
+                    sides.append((me, bit, int(kind)))
+                info = (*sides[0], *sides[1])
+            self._pair_cache[pk] = info
+        return info
+
+    def _examine(self, data: mujoco.MjData, geom: np.ndarray, n: int) -> None:
+        keys = self._pair_keys(geom)
+        pairs = set(keys)
+        prev = self._prev_pairs
+        new_points = []
+        list_mask = np.zeros(self.n_entities, dtype=np.int64)
+        list_touched = np.zeros(self.n_entities, dtype=bool)
+        for pk in pairs:
+            ea, bit_a, _, eb, bit_b, _ = self._pair_info(pk)
+            if ea >= 0:
+                list_touched[ea] = True
+                list_mask[ea] |= bit_a
+            if eb >= 0:
+                list_touched[eb] = True
+                list_mask[eb] |= bit_b
+            if pk not in prev and (ea >= 0 or eb >= 0):  # the pair was not touching a substep ago
+                new_points.append(pk)
+        self._prev_pairs = pairs
+        self._list_mask, self._list_touched = list_mask, list_touched
+        self._mask |= list_mask
+        self._touched |= list_touched
+        if not new_points:
+            return
+        new_set = set(new_points)
+        idx = np.array([i for i, k in enumerate(keys) if k in new_set], dtype=np.int64)
+        speeds = self._approach_speeds(data, idx)
+        for i, s in zip(idx.tolist(), speeds.tolist(), strict=True):
+            ea, _, kind_a, eb, _, kind_b = self._pair_info(keys[i])
+            for e, kind in ((ea, kind_a), (eb, kind_b)):
+                if e >= 0 and s > self._approach[e]:
+                    self._approach[e] = s
+                    self._impact_kind[e] = kind
+
+    def _approach_speeds(self, data: mujoco.MjData, idx: np.ndarray) -> np.ndarray:
+        """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``."""
+        m = self.model
+        contact = data.contact
+        geom = contact.geom[idx]
+        pos = contact.pos[idx]
+        normal = contact.frame[idx, :3]  # points from geom[0] to geom[1]
+        bodies = m.geom_bodyid[geom]  # (k, 2)
+        cvel = data.cvel[bodies]  # (k, 2, 6): angular, linear at the root's subtree com
+        com = data.subtree_com[m.body_rootid[bodies]]
+        vel = cvel[..., 3:] + _cross(cvel[..., :3], pos[:, None, :] - com)
+        rel = vel[:, 1] - vel[:, 0]
+        return np.maximum(-(rel * normal).sum(axis=1), 0.0)

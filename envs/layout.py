@@ -1,0 +1,119 @@
+"""The per-entity observation layout every contactlab scene exposes as metadata.
+
+A scene's observation is the concatenation, over its entities, of the same
+:data:`ENTITY_FEATURES` block, so an object-centric model can reshape
+``obs[..., :n_entities * FEATURE_DIM]`` to ``(..., n_entities, FEATURE_DIM)``.
+
+Per-entity block (all in the world frame, SI units):
+
+======  =========  ========================================
+index   name       meaning
+======  =========  ========================================
+0:3     pos        body origin position (m)
+3:7     quat       body orientation, (w, x, y, z)
+7:10    linvel     linear velocity of the body origin (m/s)
+10:13   angvel     angular velocity (rad/s)
+======  =========  ========================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ENTITY_FEATURES: dict[str, slice] = {
+    "pos": slice(0, 3),
+    "quat": slice(3, 7),
+    "linvel": slice(7, 10),
+    "angvel": slice(10, 13),
+}
+FEATURE_DIM = 13
+
+ENTITY_KINDS = ("agent", "object", "distractor")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One body whose state appears in the observation.
+
+    Attributes:
+        name: MJCF body name.
+        kind: ``"agent"``, ``"object"`` or ``"distractor"``.
+        body_id: MuJoCo body id.
+        props: static properties ``(mass kg, size m, friction)`` for models that condition on
+            them; ``size`` is the radius of the geom's bounding sphere.
+    """
+
+    name: str
+    kind: str
+    body_id: int
+    props: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ENTITY_KINDS:
+            raise ValueError(
+                f"Entity {self.name!r}: kind must be one of {ENTITY_KINDS}, got {self.kind!r}"
+            )
+
+
+@dataclass(frozen=True)
+class EntityLayout:
+    """Which entities the observation holds, in order. Exposed as ``env.metadata["layout"]``."""
+
+    entities: tuple[Entity, ...]
+    feature_dim: int = FEATURE_DIM
+    features: dict[str, slice] = field(default_factory=lambda: dict(ENTITY_FEATURES))
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.entities)
+
+    @property
+    def obs_dim(self) -> int:
+        return self.n_entities * self.feature_dim
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entities)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(e.kind for e in self.entities)
+
+    def indices(self, kind: str) -> np.ndarray:
+        """Entity indices of one kind, e.g. ``layout.indices("object")``."""
+        return np.array([i for i, e in enumerate(self.entities) if e.kind == kind], dtype=np.int64)
+
+    def props_array(self) -> np.ndarray:
+        """Static properties, shape ``(n_entities, 3)``: mass, size, friction."""
+        return np.array([e.props for e in self.entities], dtype=np.float32).reshape(-1, 3)
+
+    def split(self, obs: np.ndarray) -> np.ndarray:
+        """Reshape ``(..., obs_dim)`` observations to ``(..., n_entities, feature_dim)``."""
+        obs = np.asarray(obs)
+        if obs.shape[-1] != self.obs_dim:
+            raise ValueError(
+                f"observation has {obs.shape[-1]} values, layout expects {self.obs_dim}"
+            )
+        return obs.reshape(*obs.shape[:-1], self.n_entities, self.feature_dim)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly form, stored in dataset and probe-set metadata."""
+        return {
+            "feature_dim": self.feature_dim,
+            "features": {k: [s.start, s.stop] for k, s in self.features.items()},
+            "entities": [
+                {"name": e.name, "kind": e.kind, "body_id": e.body_id, "props": list(e.props)}
+                for e in self.entities
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EntityLayout:
+        entities = tuple(
+            Entity(x["name"], x["kind"], int(x["body_id"]), tuple(x["props"]))
+            for x in d["entities"]
+        )
+        features = {k: slice(int(a), int(b)) for k, (a, b) in d["features"].items()}
+        return cls(entities=entities, feature_dim=int(d["feature_dim"]), features=features)

@@ -1,0 +1,244 @@
+"""``ContactSceneEnv``: any MJCF file with free bodies and an actuated agent, as a Gymnasium env.
+
+The three built-in scenes subclass it; ``gymnasium.make("contactlab/MJCFScene-v0",
+mjcf_path=...)`` loads a user's own file with the same contract:
+
+* **Entities** are found from the model: the *agent* is every top-level body that carries an
+  actuated joint; *objects* are the bodies with a free joint; the optional distractor is added
+  by name. Observation = concatenated 13-float blocks per entity (:mod:`envs.layout`), exposed
+  as ``env.metadata["layout"]``.
+* **Actions** are in ``[-1, 1]^nu`` and mapped linearly to each actuator's ``ctrlrange``.
+  NaN/inf or a wrong shape raise ``ValueError`` before anything is stepped; finite values
+  outside the box are clipped.
+* **Labels** for every entity and step are in ``info["contact"]`` (:mod:`envs.labeler`).
+* **Instability**: if MuJoCo raises a bad-qpos/qvel/qacc warning or the state turns non-finite,
+  the episode ends as ``truncated`` with ``info["sim_unstable"] = True``; the returned
+  observation is then the last finite one.
+* **Reward** is 0: scenes carry no task; curiosity supplies intrinsic reward.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from envs.distractor import Distractor, add_distractor
+from envs.entities import discover_entities, find_support_geoms
+from envs.labeler import ContactLabeler, EntityStateReader
+from envs.regimes import LabelConfig
+
+ASSETS = Path(__file__).parent / "assets"
+_BAD_WARNINGS = np.array(
+    [
+        mujoco.mjtWarning.mjWARN_BADQPOS,
+        mujoco.mjtWarning.mjWARN_BADQVEL,
+        mujoco.mjtWarning.mjWARN_BADQACC,
+    ],
+    dtype=np.int64,
+)
+
+
+class SceneError(ValueError):
+    """A scene file or scene argument is unusable; the message names the file or argument."""
+
+
+def load_spec(path: str | Path) -> mujoco.MjSpec:
+    """Parse an MJCF file, raising :class:`SceneError` naming the file and MuJoCo's message."""
+    path = Path(path)
+    if not path.is_file():
+        raise SceneError(f"MJCF file not found: {path}")
+    try:
+        return mujoco.MjSpec.from_file(str(path))
+    except Exception as exc:  # MuJoCo raises ValueError with its parser message
+        raise SceneError(f"cannot parse MJCF file {path}: {exc}") from exc
+
+
+class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
+    """A contact-rich MuJoCo scene with per-entity contact-regime labels.
+
+    Args:
+        mjcf_path: the scene's MJCF file.
+        frame_skip: physics substeps per agent step.
+        distractor: ``"none"``, ``"force"`` or ``"teleport"`` (see :mod:`envs.distractor`).
+        label_config: labeller thresholds (a :class:`LabelConfig` or a dict of its fields).
+        support_geoms: names of the geoms that are the ground support; default: the world's
+            plane geoms.
+        reset_noise: std (m) of the position jitter given to free bodies at reset (the generic
+            randomisation; built-in scenes override :meth:`_randomize`).
+        render_mode: ``None`` or ``"rgb_array"``.
+        width, height: rendered frame size in pixels.
+        camera: camera name; default ``"overview"`` when the model has one, else the free camera.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
+    distractor_center: tuple[float, float, float] = (0.0, 0.0, 0.6)
+
+    def __init__(
+        self,
+        mjcf_path: str | Path,
+        frame_skip: int = 10,
+        distractor: str = "none",
+        label_config: LabelConfig | dict | None = None,
+        support_geoms: tuple[str, ...] | None = None,
+        reset_noise: float = 0.01,
+        render_mode: str | None = None,
+        width: int = 128,
+        height: int = 128,
+        camera: str | None = None,
+    ) -> None:
+        if int(frame_skip) < 1:
+            raise SceneError(f"frame_skip must be >= 1, got {frame_skip!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise SceneError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if distractor not in ("none", "force", "teleport"):
+            raise SceneError(
+                f"distractor must be 'none', 'force' or 'teleport', got {distractor!r}"
+            )
+        self.mjcf_path = Path(mjcf_path)
+        self.frame_skip = int(frame_skip)
+        self.render_mode = render_mode
+        self.reset_noise = float(reset_noise)
+        self.width, self.height = int(width), int(height)
+
+        spec = load_spec(self.mjcf_path)
+        if distractor != "none":
+            add_distractor(spec, self.distractor_center)
+        try:
+            self.model = spec.compile()
+        except Exception as exc:
+            raise SceneError(f"cannot compile MJCF file {self.mjcf_path}: {exc}") from exc
+        self.model.vis.quality.shadowsize = 0
+        self.data = mujoco.MjData(self.model)
+        self.dt = self.model.opt.timestep * self.frame_skip
+        self.metadata = {**type(self).metadata, "render_fps": int(round(1.0 / self.dt))}
+
+        try:
+            self.layout = discover_entities(self.model)
+            supports = find_support_geoms(self.model, support_geoms)
+        except ValueError as exc:
+            raise SceneError(f"{self.mjcf_path}: {exc}") from exc
+        self.metadata["layout"] = self.layout
+        self._body_ids = np.array([e.body_id for e in self.layout.entities], dtype=np.int64)
+        self._read_states = EntityStateReader(self.model, self._body_ids)
+        if isinstance(label_config, dict):
+            label_config = LabelConfig(**label_config)
+        self.labeler = ContactLabeler(self.model, self.layout, supports, label_config)
+        self.distractor = (
+            Distractor(self.model, distractor, np.array(self.distractor_center))
+            if distractor != "none"
+            else None
+        )
+
+        nu = self.model.nu
+        if nu == 0:
+            raise SceneError(
+                f"{self.mjcf_path}: the model has no actuators, so there is no agent to act"
+            )
+        ctrlrange = self.model.actuator_ctrlrange.copy()
+        unlimited = ~self.model.actuator_ctrllimited.astype(bool)
+        if unlimited.any():
+            names = [self.model.actuator(i).name for i in np.flatnonzero(unlimited)]
+            raise SceneError(
+                f"{self.mjcf_path}: actuators {names} need a ctrlrange (actions are scaled to it)"
+            )
+        self._ctrl_mid = ctrlrange.mean(axis=1)
+        self._ctrl_half = (ctrlrange[:, 1] - ctrlrange[:, 0]) / 2.0
+        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(nu,), dtype=np.float32)
+        self.observation_space = gym.spaces.Box(
+            -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
+        )
+        self._camera = (
+            camera if camera is not None else ("overview" if self._has_camera("overview") else None)
+        )
+        if camera is not None and not self._has_camera(camera):
+            raise SceneError(f"{self.mjcf_path}: no camera named {camera!r}")
+        self._renderer: mujoco.Renderer | None = None
+        self._state = np.zeros((self.layout.n_entities, 13))
+        self._warnings = np.zeros(len(_BAD_WARNINGS), dtype=np.int64)
+
+    # ------------------------------------------------------------------ gymnasium API
+    def reset(
+        self, *, seed: int | None = None, options: dict | None = None
+    ) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        mujoco.mj_resetData(self.model, self.data)
+        self._randomize(self.np_random)
+        if self.distractor is not None:
+            self.distractor.reset(self.data, self.np_random)
+        mujoco.mj_forward(self.model, self.data)
+        self.labeler.reset(self.data)
+        self._warnings = self.data.warning.number[_BAD_WARNINGS].copy()
+        self._state = self._read_states(self.data)
+        return self._state.ravel().astype(np.float32), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        ctrl = self._ctrl_from_action(action)
+        m, d = self.model, self.data
+        d.ctrl[:] = ctrl
+        if self.distractor is not None:
+            self.distractor.before_step(d, self.np_random)
+        labeler = self.labeler
+        labeler.begin_step(self._state)
+        for _ in range(self.frame_skip):
+            mujoco.mj_step(m, d)
+            labeler.after_substep(d)
+        if self.distractor is not None:
+            self.distractor.after_step(d, self.np_random)
+        state = self._read_states(d)
+        labels = labeler.end_step(state, self.frame_skip)
+
+        warnings = d.warning.number[_BAD_WARNINGS]
+        finite = bool(np.isfinite(state).all())
+        unstable = not finite or bool((warnings != self._warnings).any())
+        if unstable:
+            self._warnings = warnings.copy()
+            if not finite:
+                state = self._state  # never hand out a non-finite observation
+        self._state = state
+        info = {"contact": labels.as_dict(), "sim_unstable": unstable}
+        return state.ravel().astype(np.float32), 0.0, False, unstable, info
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        if self._renderer is None:
+            self._renderer = mujoco.Renderer(self.model, self.height, self.width)
+        camera = self._camera if self._camera is not None else -1
+        self._renderer.update_scene(self.data, camera=camera)
+        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        self._renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+        return self._renderer.render()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    # ------------------------------------------------------------------ hooks and helpers
+    def _randomize(self, rng: np.random.Generator) -> None:
+        """Generic start randomisation: jitter every free body's x, y by ``reset_noise``."""
+        for e in self.layout.entities:
+            if e.kind == "object":
+                jnt = self.model.body_jntadr[e.body_id]
+                if int(self.model.jnt_type[jnt]) == int(mujoco.mjtJoint.mjJNT_FREE):
+                    adr = self._free_qpos_adr(e.body_id)
+                    self.data.qpos[adr : adr + 2] += rng.normal(0.0, self.reset_noise, 2)
+
+    def _ctrl_from_action(self, action: Any) -> np.ndarray:
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != self.action_space.shape:
+            raise ValueError(f"action must have shape {self.action_space.shape}, got {a.shape}")
+        if not np.isfinite(a).all():
+            raise ValueError(f"action must be finite, got {a.tolist()}")
+        return self._ctrl_mid + a.clip(-1.0, 1.0) * self._ctrl_half
+
+    def _free_qpos_adr(self, body_id: int) -> int:
+        jnt = self.model.body_jntadr[body_id]
+        return int(self.model.jnt_qposadr[jnt])
+
+    def _has_camera(self, name: str) -> bool:
+        return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name) >= 0
