@@ -1,0 +1,119 @@
+"""Atomic, pickle-safe checkpoints of nested state (tensors, numpy arrays, JSON-able values).
+
+Saving walks the state first and refuses any non-finite float (a NaN-poisoned model is worse
+than no checkpoint), then writes with ``torch.save`` to a temp file in the same folder, fsyncs
+and ``os.replace``s it. Loading always uses ``torch.load(weights_only=True)``, which refuses
+arbitrary Python objects, so a crafted file cannot run code. numpy arrays are stored as tensors
+tagged with :data:`_ARRAY_TAG` and come back as numpy arrays.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from world_model.atomic import write_atomic
+
+FORMAT = "contactlab-checkpoint/1"
+_FORMAT_KEY = "__format__"
+_ARRAY_TAG = "__ndarray__"
+
+
+class CheckpointError(Exception):
+    """A checkpoint could not be written or read; the message names the file."""
+
+
+def _pack(value: Any, key: str, path: Path) -> Any:
+    """Check finiteness and convert numpy arrays to tagged tensors, recursively."""
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{path}: refusing to save non-finite tensor at {key!r}")
+        return value.detach().cpu()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            raise CheckpointError(f"{path}: array at {key!r} has unsupported dtype {value.dtype}")
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise CheckpointError(f"{path}: refusing to save non-finite array at {key!r}")
+        return {_ARRAY_TAG: torch.from_numpy(np.array(value, order="C", copy=True))}
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str | int):
+                raise CheckpointError(f"{path}: key {k!r} under {key!r} is not a str or int")
+            out[k] = _pack(v, f"{key}/{k}" if key else str(k), path)
+        return out
+    if isinstance(value, list | tuple):
+        packed = [_pack(v, f"{key}[{i}]", path) for i, v in enumerate(value)]
+        return packed if isinstance(value, list) else tuple(packed)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CheckpointError(f"{path}: refusing to save non-finite value {value} at {key!r}")
+        return value
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, np.generic):
+        return _pack(value.item(), key, path)
+    raise CheckpointError(f"{path}: value at {key!r} has unsupported type {type(value).__name__}")
+
+
+def _unpack(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_ARRAY_TAG}:
+            return value[_ARRAY_TAG].numpy()
+        return {k: _unpack(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unpack(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_unpack(v) for v in value)
+    return value
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
+    """Write ``state`` atomically to ``path``.
+
+    Args:
+        path: destination file (its folder is created if needed).
+        state: nested dicts/lists of tensors, numpy arrays and JSON-able values.
+
+    Raises:
+        CheckpointError: a non-finite tensor/array/float, or an unsupported value (names the key).
+    """
+    target = Path(path)
+    packed = _pack(state, "", target)
+    packed[_FORMAT_KEY] = FORMAT
+    buf = io.BytesIO()
+    torch.save(packed, buf)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, buf.getvalue())
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` without executing any code.
+
+    Raises:
+        CheckpointError: the file is missing, is not a contactlab checkpoint, or holds objects
+            that ``weights_only`` loading refuses (e.g. a crafted pickle).
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise CheckpointError(f"{source}: checkpoint file not found")
+    try:
+        raw = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as e:  # weights_only refusal, corrupt zip, truncated file...
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise CheckpointError(
+            f"{source}: not a loadable contactlab checkpoint ({type(e).__name__}: {first[:200]})"
+        ) from None
+    if not isinstance(raw, dict) or raw.get(_FORMAT_KEY) != FORMAT:
+        raise CheckpointError(
+            f"{source}: not a contactlab checkpoint (missing {_FORMAT_KEY!r} = {FORMAT!r})"
+        )
+    raw = dict(raw)
+    del raw[_FORMAT_KEY]
+    return _unpack(raw)

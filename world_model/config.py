@@ -1,0 +1,100 @@
+"""The frozen configuration of a world model and its trainer (schema of ``configs/world_model``).
+
+Sizes that come from the environment (observation size, action size, entity layout) are not
+config values: the composition root passes them to :func:`world_model.models.build_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODEL_KINDS = ("mlp", "interaction")
+OBJECTIVES = ("reconstructive", "jepa")
+
+
+@dataclass(frozen=True)
+class WorldModelConfig:
+    """World model architecture, objective and optimisation.
+
+    Attributes:
+        kind: ``"mlp"``: one latent vector per scene (:class:`LatentMLPModel`);
+            ``"interaction"``: one latent per entity with pairwise messages
+            (:class:`InteractionNetModel`).
+        objective: ``"reconstructive"``: predict the next state through the decoder, rolling
+            the model's own predictions forward over the horizon; ``"jepa"``: predict the next
+            latent of an EMA target encoder, with a VICReg anti-collapse term and a readout
+            trained on detached latents.
+        latent_dim: size of the scene latent (mlp).
+        entity_latent_dim: size of each entity's latent (interaction).
+        hidden: width of every hidden layer.
+        depth: hidden layers per MLP (encoder, transition, decoder, messages).
+        layer_norm: layer norm on hidden layers.
+        n_members: ``M``, ensemble members (independently initialised; their disagreement is
+            a curiosity signal). 5 by default.
+        horizon: ``H``, transitions per training sequence (the replay samples this many).
+        lr: Adam learning rate.
+        grad_clip: maximum global gradient norm.
+        ema_tau: jepa: the target encoder moves this fraction toward the online one per update.
+        recon_weight: weight of the reconstruction term (``wm/loss/recon``).
+        jepa_weight: weight of the latent-prediction term (``wm/loss/jepa``).
+        var_weight: weight of the VICReg variance hinge (``wm/loss/var``).
+        cov_weight: weight of the VICReg covariance penalty (``wm/loss/cov``).
+        readout_weight: weight of the readout term on detached latents (``wm/loss/readout``).
+        max_nonfinite: consecutive non-finite updates tolerated before the trainer raises.
+        snapshot_every: the trainer keeps a copy of the last good parameters and optimizer
+            state, refreshed every this many good updates (restored if parameters go bad).
+    """
+
+    kind: str = "mlp"
+    objective: str = "reconstructive"
+    latent_dim: int = 64
+    entity_latent_dim: int = 32
+    hidden: int = 128
+    depth: int = 2
+    layer_norm: bool = True
+    n_members: int = 5
+    horizon: int = 5
+    lr: float = 1e-3
+    grad_clip: float = 10.0
+    ema_tau: float = 0.01
+    recon_weight: float = 1.0
+    jepa_weight: float = 1.0
+    var_weight: float = 1.0
+    cov_weight: float = 0.04
+    readout_weight: float = 1.0
+    max_nonfinite: int = 5
+    snapshot_every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(
+                f"WorldModelConfig.kind must be one of {MODEL_KINDS}, got {self.kind!r}"
+            )
+        if self.objective not in OBJECTIVES:
+            raise ValueError(
+                f"WorldModelConfig.objective must be one of {OBJECTIVES}, got {self.objective!r}"
+            )
+        for name in (
+            "latent_dim",
+            "entity_latent_dim",
+            "hidden",
+            "n_members",
+            "horizon",
+            "max_nonfinite",
+            "snapshot_every",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"WorldModelConfig.{name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.depth, int) or self.depth < 0:
+            raise ValueError(f"WorldModelConfig.depth must be an integer >= 0, got {self.depth!r}")
+        for name in ("lr", "grad_clip"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"WorldModelConfig.{name} must be > 0, got {value!r}")
+        if not 0.0 < self.ema_tau <= 1.0:
+            raise ValueError(f"WorldModelConfig.ema_tau must be in (0, 1], got {self.ema_tau!r}")
+        for name in ("recon_weight", "jepa_weight", "var_weight", "cov_weight", "readout_weight"):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ValueError(f"WorldModelConfig.{name} must be >= 0, got {value!r}")

@@ -1,0 +1,26 @@
+"""World models and the one function that builds them from a config."""
+
+from __future__ import annotations
+
+from envs.layout import EntityLayout
+from world_model.config import WorldModelConfig
+from world_model.models.base import LatentDynamicsModel
+from world_model.models.interaction import InteractionNetModel
+from world_model.models.latent_mlp import LatentMLPModel
+
+__all__ = ["InteractionNetModel", "LatentDynamicsModel", "LatentMLPModel", "build_model"]
+
+
+def build_model(
+    cfg: WorldModelConfig, layout: EntityLayout, action_dim: int
+) -> LatentDynamicsModel:
+    """The model ``cfg.kind`` names, sized from the environment.
+
+    Args:
+        cfg: world model configuration.
+        layout: the env's entity layout (``env.metadata["layout"]``); gives ``D``.
+        action_dim: ``A`` (0 for action-free sources).
+    """
+    if cfg.kind == "interaction":
+        return InteractionNetModel(cfg, layout, action_dim)
+    return LatentMLPModel(cfg, layout.obs_dim, action_dim)
