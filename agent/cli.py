@@ -1,7 +1,8 @@
 """The ``contactlab`` command.
 
 Each subcommand takes Hydra-style overrides (``key=value``, ``group=option``) on top of its
-config in ``configs/``; bad keys, types, values and options fail at once, naming the key.
+config in ``configs/``; bad keys, types, values and options fail at once, naming the key,
+before any env, model or worker starts. Heavy imports happen only after the config is valid.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede the mujoco import
 
@@ -20,22 +22,85 @@ examples:
   contactlab demo env.distractor=force              with the "noisy TV" distractor
   contactlab demo env=mjcf env.mjcf_path=my.xml     your own MJCF scene
   contactlab scenes                                 list the scenes and their layouts
+  contactlab probe make env=billiards               build the held-out probe set of a scene
+  contactlab collect env=push_blocks steps=50000    record random-action transitions
+  contactlab train-model dataset=data/push_blocks-random-50000-seed0 world_model=interaction
+  contactlab train-model dataset=... --print-config show every key with its resolved value
 
 Overrides use Hydra syntax; the keys and their meaning are in configs/ and agent/config.py.
-Outputs go to runs/<command>-<timestamp>/ with config.yaml and run.json (commit, versions, seed).
+Outputs go to runs/<command>-.../ with config.yaml and run.json (commit, versions, seed).
 """
 
 
-def _cmd_demo(overrides: list[str]) -> int:
-    from agent.config import DemoConfig, load_config
-    from agent.demo import run_demo
+def _load(name: str, schema: str, overrides: list[str], print_config: bool) -> tuple[Any, Any]:
+    """Compose and validate ``configs/<name>.yaml``; print it when asked."""
+    from omegaconf import OmegaConf
 
-    cfg, resolved = load_config("demo", DemoConfig, overrides)
-    run_demo(cfg, resolved)
+    import agent.config as config
+
+    cfg, resolved = config.load_config(name, getattr(config, schema), overrides)
+    if print_config:
+        print(OmegaConf.to_yaml(resolved, resolve=True), end="")
+    return cfg, resolved
+
+
+def _cmd_demo(overrides: list[str], print_config: bool) -> int:
+    cfg, resolved = _load("demo", "DemoConfig", overrides, print_config)
+    if not print_config:
+        from agent.demo import run_demo
+
+        run_demo(cfg, resolved)
     return 0
 
 
-def _cmd_scenes(overrides: list[str]) -> int:
+def _cmd_probe(overrides: list[str], print_config: bool) -> int:
+    if not overrides or overrides[0] != "make":
+        print("usage: contactlab probe make [KEY=VALUE ...]", file=sys.stderr)
+        return 2
+    cfg, _ = _load("probe_make", "ProbeMakeConfig", overrides[1:], print_config)
+    if print_config:
+        return 0
+    from agent.make_env import make_env
+    from agent.probes import make_probe_set, probe_path
+    from envs.regimes import REGIME_NAMES
+    from envs.scene import ContactSceneEnv
+
+    scene = make_env(cfg.env).unwrapped
+    assert isinstance(scene, ContactSceneEnv)
+    path = probe_path(cfg.probe, cfg.env, scene)
+    if path.exists() and any(path.iterdir()):
+        raise FileExistsError(f"{path} exists: remove it first, or set probe.path=...")
+    probe = make_probe_set(cfg.probe, cfg.env, scene, path)
+    objects = probe.layout.indices("object")
+    counts = {
+        n: int((probe.data.regime[:, objects] == i).sum()) for i, n in enumerate(REGIME_NAMES)
+    }
+    n_seq = len(probe.data) // probe.seq_len
+    print(f"probe set {path}: {len(probe.data)} transitions in {n_seq} sequences")
+    print(f"object entity-transitions per regime: {counts}")
+    print(f"content hash: {probe.content_hash}")
+    return 0
+
+
+def _cmd_collect(overrides: list[str], print_config: bool) -> int:
+    cfg, _ = _load("collect", "CollectConfig", overrides, print_config)
+    if not print_config:
+        from agent.collect import collect
+
+        print(f"dataset: {collect(cfg)}")
+    return 0
+
+
+def _cmd_train_model(overrides: list[str], print_config: bool) -> int:
+    cfg, resolved = _load("train_model", "TrainModelConfig", overrides, print_config)
+    if not print_config:
+        from agent.train_model import train_model
+
+        print(f"done: {train_model(cfg, resolved)}")
+    return 0
+
+
+def _cmd_scenes(overrides: list[str], print_config: bool) -> int:
     import gymnasium as gym
 
     from envs import SCENES
@@ -53,10 +118,20 @@ def _cmd_scenes(overrides: list[str]) -> int:
     return 0
 
 
-COMMANDS = {
+Handler = Callable[[list[str], bool], int]
+COMMANDS: dict[str, tuple[Handler, str]] = {
     "demo": (
         _cmd_demo,
         "render a short labelled rollout of each scene to video; print regime counts",
+    ),
+    "probe": (_cmd_probe, "probe make: build a scene's held-out, regime-balanced probe set"),
+    "collect": (
+        _cmd_collect,
+        "record a fixed policy's transitions (random actions) into a dataset",
+    ),
+    "train-model": (
+        _cmd_train_model,
+        "train a world model offline on a dataset, scored on the probe set",
     ),
     "scenes": (_cmd_scenes, "list the built-in scenes, their ids, spaces and entities"),
 }
@@ -82,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "overrides", nargs="*", metavar="KEY=VALUE", help="Hydra overrides, e.g. steps=300"
         )
+        p.add_argument(
+            "--print-config", action="store_true", help="print the resolved config and exit"
+        )
     return parser
 
 
@@ -92,12 +170,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from agent.config import ConfigError
+    from agent.run_dir import RunConfigChanged
+    from envs.probe import ProbeShortfall
     from envs.scene import SceneError
+    from world_model.dataset import DatasetError
 
     handler = COMMANDS[args.command][0]
     try:
-        return handler(list(args.overrides))
-    except (ConfigError, SceneError) as exc:
+        return handler(list(args.overrides), args.print_config)
+    except (
+        ConfigError,
+        SceneError,
+        DatasetError,
+        RunConfigChanged,
+        ProbeShortfall,
+        FileExistsError,
+    ) as exc:
         print(f"contactlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from envs import SCENES
+from world_model.config import WorldModelConfig
 
 CONFIG_DIR = Path(
     os.environ.get("CONTACTLAB_CONFIGS", Path(__file__).resolve().parents[1] / "configs")
@@ -109,6 +111,78 @@ class DemoConfig:
                 )
 
 
+@dataclass(frozen=True)
+class ProbeSetConfig:
+    """The held-out probe set every run of a scene is scored on (``docs/world_model.md``)."""
+
+    path: str | None = None  #: folder of the probe set; default <root>/<scene>-<distractor>
+    root: str = "probes"  #: parent folder of default probe-set paths
+    seed: int = 1_000_003  #: collection seed, apart from any run seed
+    seq_len: int = 10  #: steps per probe sequence (the open-loop rollout horizon)
+    min_per_regime: int = 500  #: object entity-transitions required of every regime
+    max_steps: int = 100_000  #: give up (naming the short regimes) after this many env steps
+
+    def __post_init__(self) -> None:
+        for key in ("seq_len", "min_per_regime", "max_steps"):
+            _check_positive(f"probe.{key}", getattr(self, key))
+
+
+@dataclass(frozen=True)
+class ProbeMakeConfig:
+    """``contactlab probe make``: build a scene's probe set."""
+
+    env: EnvConfig = field(default_factory=EnvConfig)
+    probe: ProbeSetConfig = field(default_factory=ProbeSetConfig)
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """``contactlab collect``: record transitions with a fixed policy into a dataset."""
+
+    env: EnvConfig = field(default_factory=EnvConfig)
+    policy: str = "random"  #: random (uniform actions)
+    steps: int = 50_000  #: transitions to record
+    seed: int = 0  #: env and policy seed
+    out: str | None = None  #: dataset folder; default data/<scene>-<policy>-<steps>-seed<seed>
+
+    def __post_init__(self) -> None:
+        _check_choice("policy", self.policy, ("random",))
+        _check_positive("steps", self.steps)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Offline training schedule of ``contactlab train-model``."""
+
+    updates: int = 5000  #: gradient updates
+    batch_size: int = 256  #: sequences per update
+    eval_every: int = 500  #: updates between probe evaluations (the curve's resolution)
+    checkpoint_every: int = 500  #: updates between checkpoints (resume granularity)
+    threads: int = 2  #: torch CPU threads
+
+    def __post_init__(self) -> None:
+        for key in ("updates", "batch_size", "eval_every", "checkpoint_every", "threads"):
+            _check_positive(f"train.{key}", getattr(self, key))
+
+
+@dataclass(frozen=True)
+class TrainModelConfig:
+    """``contactlab train-model``: train a world model offline on a dataset, tracking the probe."""
+
+    env: EnvConfig = field(default_factory=EnvConfig)
+    world_model: WorldModelConfig = field(default_factory=WorldModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    probe: ProbeSetConfig = field(default_factory=ProbeSetConfig)
+    dataset: str = MISSING  #: dataset folder (from ``contactlab collect``)
+    seed: int = 0  #: model initialisation and batch sampling seed
+    out_dir: str = "runs"  #: parent folder of run folders
+    run_name: str | None = None  #: run folder name; default train-model-<scene>-<config hash>
+
+    def __post_init__(self) -> None:
+        if not Path(self.dataset).is_dir():
+            raise ConfigError(f"dataset={self.dataset!r}: no such dataset folder")
+
+
 T = TypeVar("T")
 
 
@@ -120,6 +194,11 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     """
     if not CONFIG_DIR.is_dir():
         raise ConfigError(f"config folder not found: {CONFIG_DIR} (set CONTACTLAB_CONFIGS)")
+    # The schema is the first entry of each command's defaults list (``<name>_schema``), so
+    # every schema key can be overridden and an unknown key fails during composition.
+    schema_node = OmegaConf.structured(schema)
+    _make_writable(schema_node)  # frozen dataclasses mark nodes read-only; instances stay frozen
+    ConfigStore.instance().store(name=f"{name}_schema", node=schema_node)
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
             composed = compose(config_name=name, overrides=list(overrides))
@@ -131,6 +210,8 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
         raise
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(str(exc), schema)) from None
+    except ValueError as exc:  # a part's own __post_init__ check (e.g. WorldModelConfig)
+        raise ConfigError(str(exc)) from None
     if isinstance(typed, ConfigError):  # pragma: no cover - to_object re-raises, kept for mypy
         raise typed
     return typed, merged  # type: ignore[return-value]

@@ -6,6 +6,8 @@ flag, package and MuJoCo versions, seed, command line, host, start time) and the
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
 import os
 import platform
@@ -75,6 +77,46 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+class RunConfigChanged(ValueError):
+    """A run folder exists for this run name but was made with another config."""
+
+
+def config_hash(config: DictConfig) -> str:
+    """Short sha256 of the resolved config: same config, same default run folder."""
+    return hashlib.sha256(OmegaConf.to_yaml(config, resolve=True).encode()).hexdigest()[:10]
+
+
+def open_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int) -> tuple[Path, bool]:
+    """Open ``parent/name`` for a resumable run; return ``(run_dir, resumed)``.
+
+    A new folder gets ``config.yaml`` and ``run.json``. An existing one is resumed only if its
+    ``config.yaml`` is the same config; otherwise :class:`RunConfigChanged` shows the
+    difference, before any work starts.
+    """
+    run_dir = Path(parent) / name
+    saved = run_dir / "config.yaml"
+    text = OmegaConf.to_yaml(config, resolve=True)
+    if saved.exists():
+        old = saved.read_text()
+        if old != text:
+            diff = "".join(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    text.splitlines(keepends=True),
+                    str(saved),
+                    "this command",
+                )
+            )
+            raise RunConfigChanged(
+                f"{run_dir} was started with another config; resume it with the same command, or "
+                f"choose another run_name. Difference:\n{diff}"
+            )
+        return run_dir, True
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_run_files(run_dir, text, seed)
+    return run_dir, False
+
+
 def create_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int) -> Path:
     """Create ``parent/<name>-<timestamp>`` with ``config.yaml`` and ``run.json``; return it."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -84,7 +126,11 @@ def create_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int)
         run_dir = Path(parent) / f"{name}-{stamp}-{suffix}"
         suffix += 1
     run_dir.mkdir(parents=True)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(config, resolve=True))
+    _write_run_files(run_dir, OmegaConf.to_yaml(config, resolve=True), seed)
+    return run_dir
+
+
+def _write_run_files(run_dir: Path, config_yaml: str, seed: int) -> None:
     write_json_atomic(
         run_dir / "run.json",
         {
@@ -97,4 +143,7 @@ def create_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int)
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
     )
-    return run_dir
+    # config.yaml last: its presence marks a complete run folder.
+    tmp = run_dir / ".config.yaml.tmp"
+    tmp.write_text(config_yaml)
+    os.replace(tmp, run_dir / "config.yaml")

@@ -19,6 +19,7 @@ mjcf_path=...)`` loads a user's own file with the same contract:
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         except Exception as exc:
             raise SceneError(f"cannot compile MJCF file {self.mjcf_path}: {exc}") from exc
         self.model.vis.quality.shadowsize = 0
+        # Content hash of the scene as compiled (includes inlined, distractor added): datasets
+        # and probe sets record it and refuse to mix with a different scene.
+        self.scene_hash = hashlib.sha256(spec.to_xml().encode()).hexdigest()
         self.data = mujoco.MjData(self.model)
         self.dt = self.model.opt.timestep * self.frame_skip
         self.metadata = {**type(self).metadata, "render_fps": int(round(1.0 / self.dt))}
@@ -217,6 +221,39 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+    def place_object(
+        self,
+        index: int,
+        pos: np.ndarray | None = None,
+        quat: np.ndarray | None = None,
+        linvel: np.ndarray | None = None,
+        angvel: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Set the state of free-body entity ``index`` (world frame; ``angvel`` too) and return
+        the new observation. Used to launch and drop objects (probe sets, tests)."""
+        entity = self.layout.entities[index]
+        jnt = self.model.body_jntadr[entity.body_id]
+        if jnt < 0 or int(self.model.jnt_type[jnt]) != int(mujoco.mjtJoint.mjJNT_FREE):
+            raise ValueError(f"entity {entity.name!r} has no free joint to place")
+        qadr, vadr = int(self.model.jnt_qposadr[jnt]), int(self.model.jnt_dofadr[jnt])
+        d = self.data
+        if pos is not None:
+            d.qpos[qadr : qadr + 3] = pos
+        if quat is not None:
+            d.qpos[qadr + 3 : qadr + 7] = np.asarray(quat) / np.linalg.norm(quat)
+        if linvel is not None:
+            d.qvel[vadr : vadr + 3] = linvel
+        if angvel is not None:  # free-joint angular velocity is in the body frame
+            q = d.qpos[qadr + 3 : qadr + 7]
+            res = np.zeros(3)
+            qinv = np.array([q[0], -q[1], -q[2], -q[3]])
+            mujoco.mju_rotVecQuat(res, np.asarray(angvel, dtype=np.float64), qinv)
+            d.qvel[vadr + 3 : vadr + 6] = res
+        mujoco.mj_forward(self.model, d)
+        self.labeler.reset(d)
+        self._state = self._read_states(d)
+        return self._state.ravel().astype(np.float32)
 
     # ------------------------------------------------------------------ hooks and helpers
     def _randomize(self, rng: np.random.Generator) -> None:

@@ -1,0 +1,68 @@
+"""Building and finding a scene's probe set: the one place probe paths are decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mujoco
+
+from agent.config import EnvConfig, ProbeSetConfig
+from envs.probe import ProbeConfig, collect_probe
+from envs.scene import ContactSceneEnv
+from world_model.dataset import META_FILE, DatasetMeta
+from world_model.probe import ProbeSet, load_probe_set, save_probe_set
+
+
+def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> Path:
+    """``probe.path``, or ``<root>/<scene>-<distractor>[-<scene hash>]`` (hash for MJCF files)."""
+    if probe.path:
+        return Path(probe.path)
+    name = f"{env.name}-{env.distractor}"
+    if env.name == "mjcf":
+        name += f"-{scene.scene_hash[:12]}"
+    return Path(probe.root) / name
+
+
+def make_probe_set(
+    probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv, path: Path
+) -> ProbeSet:
+    """Collect the probe set of ``scene`` and save it at ``path``."""
+    cfg = ProbeConfig(
+        seq_len=probe.seq_len, min_per_regime=probe.min_per_regime, max_steps=probe.max_steps
+    )
+    arrays = collect_probe(scene, cfg, seed=probe.seed)
+    meta = DatasetMeta(
+        env_id=scene.spec.id if scene.spec is not None else "contactlab/MJCFScene-v0",
+        env_version=_version(scene),
+        mjcf_sha256=scene.scene_hash,
+        mujoco_version=mujoco.__version__,
+        layout=scene.layout.to_dict(),
+        action_dim=scene.model.nu,
+        kind="probe",
+        extra={
+            "seed": probe.seed,
+            "min_per_regime": probe.min_per_regime,
+            "distractor": env.distractor,
+        },
+    )
+    save_probe_set(path, arrays, meta, probe.seq_len)
+    return load_probe_set(path)
+
+
+def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> ProbeSet:
+    """Load the scene's probe set, building it first if it does not exist yet.
+
+    Raises ``world_model.probe.ProbeMismatch`` when the one on disk was made for another
+    version of the scene (it is never silently rebuilt over).
+    """
+    path = probe_path(probe, env, scene)
+    if not (path / META_FILE).exists():
+        print(f"probe set {path} not found: building it (seed {probe.seed}) ...")
+        make_probe_set(probe, env, scene, path)
+    env_id = scene.spec.id if scene.spec is not None else None
+    return load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
+
+
+def _version(scene: ContactSceneEnv) -> str:
+    spec = scene.spec
+    return f"v{spec.version}" if spec is not None and spec.version is not None else "v0"

@@ -1,0 +1,181 @@
+"""Probe-set collection: held-out, regime-balanced sequences made by a policy no learner uses.
+
+A probe set is short sequences (``seq_len`` steps each) from four scenarios, taken in turn:
+
+* ``strike``: the scripted :class:`envs.scripted.StrikePolicy` drives the agent through objects;
+* ``random``: uniform random actions;
+* ``launch``: an object is thrown across the table (0.5-2 m/s, a small hop) while the agent idles;
+* ``drop``: an object is lifted 5-20 cm, tilted at random, and let fall while the agent idles.
+
+Collection goes on until every regime has at least ``min_per_regime`` object entity-transitions
+(so impacts are not drowned by rest) and stops with a clear error if ``max_steps`` run out
+first. The result is plain numpy arrays; ``world_model`` saves them as a dataset of kind
+``probe`` with a content hash (this package stays free of storage formats and torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from envs.placement import yaw_quat
+from envs.regimes import REGIME_NAMES, Regime
+from envs.scene import ContactSceneEnv
+from envs.scripted import RandomPolicy, StrikePolicy
+
+SCENARIOS = ("strike", "random", "launch", "drop")
+_LABEL_KEYS = ("regime", "pair_kind", "critical", "approach_speed", "impulse")
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """How a probe set is made.
+
+    Attributes:
+        seq_len: steps per sequence (the open-loop rollout horizon evaluated on it).
+        min_per_regime: object entity-transitions required of every regime.
+        max_steps: env steps after which collection gives up, naming the regimes still short.
+        scenarios: which scenarios to cycle through (subset of :data:`SCENARIOS`).
+        sequences_per_episode: sequences cut from one episode of the ``strike``/``random``
+            scenarios (``launch``/``drop`` use one: their event is at the start).
+    """
+
+    seq_len: int = 10
+    min_per_regime: int = 500
+    max_steps: int = 100_000
+    scenarios: tuple[str, ...] = SCENARIOS
+    sequences_per_episode: int = 8
+
+    def __post_init__(self) -> None:
+        if self.seq_len < 1 or self.min_per_regime < 1 or self.max_steps < self.seq_len:
+            raise ValueError(
+                f"ProbeConfig: seq_len, min_per_regime >= 1 and max_steps >= seq_len ({self})"
+            )
+        unknown = set(self.scenarios) - set(SCENARIOS)
+        if unknown or not self.scenarios:
+            raise ValueError(
+                f"ProbeConfig.scenarios: unknown {sorted(unknown)}; choose from {SCENARIOS}"
+            )
+
+
+class ProbeShortfall(RuntimeError):
+    """``max_steps`` ran out before every regime reached ``min_per_regime``."""
+
+
+def collect_probe(
+    env: ContactSceneEnv, cfg: ProbeConfig, seed: int, progress: bool = True
+) -> dict[str, np.ndarray]:
+    """Collect a probe set from ``env`` (the unwrapped scene). Deterministic given ``seed``.
+
+    Returns arrays with one row per transition, sequences contiguous: ``obs``, ``next_obs``
+    ``(N, D)`` float32; ``action`` ``(N, A)`` float32; ``reward``, ``terminated``,
+    ``truncated`` ``(N,)``; ``episode`` (the sequence id) int64, ``step`` int32; per-entity
+    labels ``(N, E)``: ``regime``, ``pair_kind`` int8, ``critical`` bool, ``approach_speed``,
+    ``impulse`` float32; and ``scenario`` ``(N,)`` int8 (index into ``cfg.scenarios``).
+    """
+    rng = np.random.default_rng(seed)
+    objects = env.layout.indices("object")
+    n_actions = env.model.nu
+    rows: dict[str, list] = {
+        k: [] for k in ("obs", "action", "next_obs", "episode", "step", "scenario", *_LABEL_KEYS)
+    }
+    counts = np.zeros(len(Regime), dtype=np.int64)
+    steps = sequence = 0
+    bar = tqdm(
+        total=cfg.min_per_regime * len(Regime), desc="probe", unit="label", disable=not progress
+    )
+    turn = 0
+    while (counts < cfg.min_per_regime).any():
+        if steps >= cfg.max_steps:
+            bar.close()
+            short = {
+                REGIME_NAMES[r]: int(counts[r])
+                for r in range(len(Regime))
+                if counts[r] < cfg.min_per_regime
+            }
+            raise ProbeShortfall(
+                f"probe collection stopped after max_steps={cfg.max_steps} env steps with "
+                f"regimes short of min_per_regime={cfg.min_per_regime}: {short}. "
+                "Raise max_steps or lower min_per_regime."
+            )
+        scenario = cfg.scenarios[turn % len(cfg.scenarios)]
+        turn += 1
+        obs, _ = env.reset(seed=int(rng.integers(2**31)))
+        policy: StrikePolicy | RandomPolicy
+        if scenario == "strike":
+            policy = StrikePolicy(env.layout, n_actions, rng)
+        else:
+            policy = RandomPolicy(n_actions, rng)
+        policy.reset()
+        n_seq = cfg.sequences_per_episode if scenario in ("strike", "random") else 1
+        if scenario in ("launch", "drop"):
+            obs = _throw(env, scenario, int(rng.choice(objects)), rng)
+        for _ in range(n_seq):
+            seq = _sequence(env, obs, policy, scenario, cfg.seq_len)
+            if seq is None:  # unstable or cut short: the whole sequence is dropped
+                break
+            obs = seq["next_obs"][-1]
+            for k, v in seq.items():
+                rows[k].append(v)
+            rows["episode"].append(np.full(cfg.seq_len, sequence, dtype=np.int64))
+            rows["step"].append(np.arange(cfg.seq_len, dtype=np.int32))
+            rows["scenario"].append(
+                np.full(cfg.seq_len, cfg.scenarios.index(scenario), dtype=np.int8)
+            )
+            sequence += 1
+            steps += cfg.seq_len
+            new = np.bincount(seq["regime"][:, objects].ravel(), minlength=len(Regime))
+            bar.update(
+                int(
+                    np.minimum(counts + new, cfg.min_per_regime).sum()
+                    - np.minimum(counts, cfg.min_per_regime).sum()
+                )
+            )
+            counts += new
+    bar.close()
+    out = {k: np.concatenate(v) for k, v in rows.items()}
+    n = len(out["obs"])
+    out["reward"] = np.zeros(n, dtype=np.float32)
+    out["terminated"] = np.zeros(n, dtype=bool)
+    out["truncated"] = np.zeros(n, dtype=bool)
+    out["truncated"][cfg.seq_len - 1 :: cfg.seq_len] = True  # every sequence ends cut short
+    return out
+
+
+def _sequence(
+    env: ContactSceneEnv,
+    obs: np.ndarray,
+    policy: StrikePolicy | RandomPolicy,
+    scenario: str,
+    seq_len: int,
+) -> dict[str, np.ndarray] | None:
+    idle = scenario in ("launch", "drop")
+    seq: dict[str, list] = {k: [] for k in ("obs", "action", "next_obs", *_LABEL_KEYS)}
+    for _ in range(seq_len):
+        action = np.zeros(env.model.nu, dtype=np.float32) if idle else policy(obs)
+        next_obs, _, terminated, truncated, info = env.step(action)
+        if info["sim_unstable"] or terminated or truncated:
+            return None
+        seq["obs"].append(obs)
+        seq["action"].append(action)
+        seq["next_obs"].append(next_obs)
+        for k in _LABEL_KEYS:
+            seq[k].append(info["contact"][k])
+        obs = next_obs
+    return {k: np.stack(v) for k, v in seq.items()}
+
+
+def _throw(env: ContactSceneEnv, scenario: str, index: int, rng: np.random.Generator) -> np.ndarray:
+    """Launch object ``index`` across the table, or lift, tilt and drop it."""
+    pos = env.layout.split(env._state.ravel())[index, 0:3].copy()
+    if scenario == "launch":
+        heading = rng.uniform(-np.pi, np.pi)
+        speed = rng.uniform(0.5, 2.0)
+        linvel = np.array([speed * np.cos(heading), speed * np.sin(heading), rng.uniform(0.0, 1.0)])
+        return env.place_object(index, linvel=linvel, angvel=rng.normal(0.0, 2.0, 3))
+    pos[2] += rng.uniform(0.05, 0.2)
+    tilt = rng.normal(0.0, 0.5, 3)
+    quat = yaw_quat(rng.uniform(-np.pi, np.pi)) + np.concatenate([[0.0], tilt * 0.5])
+    return env.place_object(index, pos=pos, quat=quat, linvel=np.zeros(3), angvel=np.zeros(3))

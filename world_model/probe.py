@@ -1,0 +1,145 @@
+"""Probe sets on disk, and scoring a world model on one.
+
+A probe set is a dataset of kind ``"probe"`` (see :mod:`world_model.dataset`) whose episodes
+are fixed-length sequences. Its *content hash* is the sha256 of its shards' sha256 digests, so
+two runs that report the same hash were scored on the same data. Loading checks that the probe
+set was made for the scene in hand (same env id and scene hash) and refuses otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from envs.layout import EntityLayout
+from world_model.dataset import (
+    META_FILE,
+    DatasetError,
+    DatasetMeta,
+    DatasetWriter,
+    Transitions,
+    load_dataset,
+)
+from world_model.evaluation import one_step_metrics, rollout_metrics
+from world_model.inference import given_mask_for, predict_mean, rollout_mean
+from world_model.protocol import WorldModel
+
+
+class ProbeMismatch(DatasetError):
+    """The probe set was made for another scene (env id or scene hash differ)."""
+
+
+@dataclass
+class ProbeSet:
+    """A loaded probe set.
+
+    Attributes:
+        path: its folder.
+        data: every transition (``N`` rows, sequences contiguous).
+        seq_len: ``H``, steps per sequence.
+        content_hash: sha256 over the shards' digests.
+    """
+
+    path: Path
+    data: Transitions
+    seq_len: int
+    content_hash: str
+
+    @property
+    def layout(self) -> EntityLayout:
+        return EntityLayout.from_dict(self.data.meta.layout)
+
+    def sequences(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(obs (S, H+1, D), actions (S, H, A), regime (S, H, E))`` of the ``S`` sequences."""
+        d, h = self.data, self.seq_len
+        s = len(d) // h
+        obs = d.obs.reshape(s, h, -1)
+        obs_seq = np.concatenate([obs, d.next_obs.reshape(s, h, -1)[:, -1:]], axis=1)
+        actions = (
+            d.action.reshape(s, h, -1) if d.action is not None else np.zeros((s, h, 0), np.float32)
+        )
+        return obs_seq, actions, d.regime.reshape(s, h, -1)
+
+
+def save_probe_set(
+    path: str | Path, arrays: dict[str, np.ndarray], meta: DatasetMeta, seq_len: int
+) -> str:
+    """Write a probe set (arrays from :func:`envs.probe.collect_probe`); return its content hash."""
+    path = Path(path)
+    if (path / META_FILE).exists():
+        raise DatasetError(
+            f"{path}: a probe set already exists here; remove it or choose another path"
+        )
+    extra = {**meta.extra, "seq_len": int(seq_len)}
+    meta = DatasetMeta(**{**meta.to_dict(), "kind": "probe", "extra": extra})
+    fields = {k: v for k, v in arrays.items() if k != "scenario"}
+    with DatasetWriter(path, meta) as writer:
+        writer.extend(**fields)
+    return content_hash(path)
+
+
+def content_hash(path: str | Path) -> str:
+    """sha256 over the sha256 digests of a dataset's shards, in order."""
+    meta = json.loads((Path(path) / META_FILE).read_text())
+    digests = "".join(shard["sha256"] for shard in meta["shards"])
+    return hashlib.sha256(digests.encode()).hexdigest()
+
+
+def load_probe_set(
+    path: str | Path, env_id: str | None = None, scene_hash: str | None = None
+) -> ProbeSet:
+    """Load and verify a probe set; with ``env_id``/``scene_hash`` also check it fits that scene.
+
+    Raises:
+        DatasetError: missing, corrupt, or not a probe set (the message names the file).
+        ProbeMismatch: made for another scene.
+    """
+    path = Path(path)
+    data = load_dataset(path)
+    meta = data.meta
+    if meta.kind != "probe":
+        raise DatasetError(f"{path}: dataset kind is {meta.kind!r}, not 'probe'")
+    if env_id is not None and meta.env_id != env_id:
+        raise ProbeMismatch(f"{path}: probe set was made for {meta.env_id}, not {env_id}")
+    if scene_hash is not None and meta.mjcf_sha256 != scene_hash:
+        raise ProbeMismatch(
+            f"{path}: probe set was made for another version of {meta.env_id} (scene hash "
+            f"{meta.mjcf_sha256[:12]}, the env now has {scene_hash[:12]}). Rebuild it with "
+            "`contactlab probe make` (into a new folder) or point probe.path at a matching one."
+        )
+    seq_len = int(meta.extra.get("seq_len", 0))
+    if seq_len < 1 or len(data) % seq_len:
+        raise DatasetError(
+            f"{path}: {len(data)} rows do not split into sequences of seq_len={seq_len}"
+        )
+    return ProbeSet(path=path, data=data, seq_len=seq_len, content_hash=content_hash(path))
+
+
+def evaluate_on_probe(model: WorldModel, probe: ProbeSet, prefix: str = "probe") -> dict[str, Any]:
+    """Contact-stratified metrics of ``model`` on ``probe``, scored on the objects.
+
+    One-step metrics use every transition; open-loop rollouts start each sequence from its
+    first observation with the agent's own true motion given (so action-free and
+    action-conditioned models are scored alike on what the objects do).
+    """
+    d = probe.data
+    layout = probe.layout
+    actions = d.action if d.action is not None else np.zeros((len(d), 0), np.float32)
+    metrics = one_step_metrics(
+        d.obs,
+        d.next_obs,
+        predict_mean(model, d.obs, actions),
+        d.regime,
+        d.pair_kind,
+        layout,
+        prefix=prefix,
+    )
+    obs_seq, act_seq, regime_seq = probe.sequences()
+    imagined = rollout_mean(model, obs_seq, act_seq, given_mask=given_mask_for(layout, ("agent",)))
+    metrics.update(rollout_metrics(obs_seq, imagined, regime_seq, layout, prefix=prefix))
+    return metrics
