@@ -17,6 +17,9 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede th
 
 EPILOG = """\
 examples:
+  contactlab run                                    PushBlocks, disagreement curiosity, MPC explorer
+  contactlab run experiment=debug                   the same, end to end in seconds
+  contactlab run env=billiards curiosity=rnd agent=ppo budget=50000 seed=3
   contactlab demo                                   render a labelled rollout of every scene
   contactlab demo scenes=[tower] steps=300          one scene, longer
   contactlab demo env.distractor=force              with the "noisy TV" distractor
@@ -100,6 +103,15 @@ def _cmd_train_model(overrides: list[str], print_config: bool) -> int:
     return 0
 
 
+def _cmd_run(overrides: list[str], print_config: bool) -> int:
+    cfg, resolved = _load("run", "RunConfig", overrides, print_config)
+    if not print_config:
+        from agent.run import run
+
+        print(f"done: {run(cfg, resolved)}")
+    return 0
+
+
 def _cmd_scenes(overrides: list[str], print_config: bool) -> int:
     import gymnasium as gym
 
@@ -120,6 +132,7 @@ def _cmd_scenes(overrides: list[str], print_config: bool) -> int:
 
 Handler = Callable[[list[str], bool], int]
 COMMANDS: dict[str, tuple[Handler, str]] = {
+    "run": (_cmd_run, "active learning: curiosity-driven exploration that trains a world model"),
     "demo": (
         _cmd_demo,
         "render a short labelled rollout of each scene to video; print regime counts",

@@ -20,6 +20,8 @@ from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from agent.explorers.mpc_config import MPCConfig
+from curiosity.config import CuriosityConfig
 from envs import SCENES
 from world_model.config import WorldModelConfig
 
@@ -158,7 +160,7 @@ class TrainConfig:
     batch_size: int = 256  #: sequences per update
     eval_every: int = 500  #: updates between probe evaluations (the curve's resolution)
     checkpoint_every: int = 500  #: updates between checkpoints (resume granularity)
-    threads: int = 2  #: torch CPU threads
+    threads: int = 1  #: torch CPU threads (1: small batched ops lose to thread spin-up on 2 cores)
 
     def __post_init__(self) -> None:
         for key in ("updates", "batch_size", "eval_every", "checkpoint_every", "threads"):
@@ -181,6 +183,83 @@ class TrainModelConfig:
     def __post_init__(self) -> None:
         if not Path(self.dataset).is_dir():
             raise ConfigError(f"dataset={self.dataset!r}: no such dataset folder")
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """The active-learning schedule (``loop.*``).
+
+    Attributes:
+        warmup: env steps of uniform random actions before the explorer takes over and the
+            world model first trains (it needs data before it can guide anything).
+        update_every: env steps between training rounds.
+        updates_per_step: gradient updates per collected transition (the same for every
+            source in a comparison): each round brings the total to ``updates_per_step *
+            env_step``, so the warm-up data is caught up on at the first round.
+        batch_size: sequences per world-model update.
+        eval_every: env steps between probe evaluations (the curve's resolution).
+        checkpoint_every: env steps between checkpoints (taken at the next episode end).
+    """
+
+    warmup: int = 1000
+    update_every: int = 100
+    updates_per_step: float = 0.25
+    batch_size: int = 128
+    eval_every: int = 2000
+    checkpoint_every: int = 2000
+
+    def __post_init__(self) -> None:
+        for key in ("warmup", "update_every", "batch_size", "eval_every", "checkpoint_every"):
+            value = getattr(self, key)
+            if value < (0 if key == "warmup" else 1):
+                raise ValueError(
+                    f"loop.{key} must be >= {0 if key == 'warmup' else 1}, got {value!r}"
+                )
+        if not self.updates_per_step > 0:
+            raise ValueError(f"loop.updates_per_step must be > 0, got {self.updates_per_step!r}")
+
+
+EXPLORERS = ("mpc", "ppo", "sac", "random")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """The explorer (config group ``agent``)."""
+
+    name: str = "mpc"  #: mpc | ppo | sac | random
+    mpc: MPCConfig = field(default_factory=MPCConfig)  #: planner settings, for name=mpc
+    sb3_n_steps: int = 512  #: ppo: env steps per rollout
+    sb3_batch_size: int = 64  #: ppo/sac minibatch size
+    sb3_learning_starts: int = 500  #: sac: env steps before gradient updates
+    sb3_train_freq: int = 4  #: sac: env steps between gradient updates
+
+    def __post_init__(self) -> None:
+        _check_choice("agent.name", self.name, EXPLORERS)
+        for key in ("sb3_n_steps", "sb3_batch_size", "sb3_learning_starts", "sb3_train_freq"):
+            _check_positive(f"agent.{key}", getattr(self, key))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``contactlab run``: active learning in one scene (the main job)."""
+
+    env: EnvConfig = field(default_factory=EnvConfig)
+    world_model: WorldModelConfig = field(default_factory=WorldModelConfig)
+    curiosity: CuriosityConfig = field(default_factory=CuriosityConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    probe: ProbeSetConfig = field(default_factory=ProbeSetConfig)
+    budget: int = 20_000  #: env steps (stored transitions) to collect
+    seed: int = 0  #: seeds everything: env starts, model init, sampling, planner noise
+    threads: int = 1  #: torch CPU threads (1: small batched ops lose to thread spin-up on 2 cores)
+    out_dir: str = "runs"  #: parent folder of run folders
+    run_name: str | None = None  #: run folder name; default run-<scene>-<config hash>
+
+    def __post_init__(self) -> None:
+        _check_positive("budget", self.budget)
+        _check_positive("threads", self.threads)
+        if self.loop.warmup >= self.budget:
+            raise ConfigError(f"loop.warmup={self.loop.warmup} must be < budget={self.budget}")
 
 
 T = TypeVar("T")
@@ -211,10 +290,21 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(str(exc), schema)) from None
     except ValueError as exc:  # a part's own __post_init__ check (e.g. WorldModelConfig)
-        raise ConfigError(str(exc)) from None
+        message = str(exc)
+        for cls, key in _SCHEMA_KEYS.items():  # name the config key, not the class
+            message = message.replace(f"{cls}.", f"{key}.")
+        raise ConfigError(message) from None
     if isinstance(typed, ConfigError):  # pragma: no cover - to_object re-raises, kept for mypy
         raise typed
     return typed, merged  # type: ignore[return-value]
+
+
+_SCHEMA_KEYS = {
+    "WorldModelConfig": "world_model",
+    "CuriosityConfig": "curiosity",
+    "LabelConfig": "env.labels",
+    "ProbeConfig": "probe",
+}
 
 
 def _make_writable(node: DictConfig) -> None:

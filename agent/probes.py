@@ -14,10 +14,11 @@ from world_model.probe import ProbeSet, load_probe_set, save_probe_set
 
 
 def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> Path:
-    """``probe.path``, or ``<root>/<scene>-<distractor>[-<scene hash>]`` (hash for MJCF files)."""
+    """``probe.path``, or ``<root>/<scene>-<distractor>-n<min>-h<seq_len>-s<seed>[-<scene hash>]``
+    (the hash for MJCF files): probe sets made with different settings never share a folder."""
     if probe.path:
         return Path(probe.path)
-    name = f"{env.name}-{env.distractor}"
+    name = f"{env.name}-{env.distractor}-n{probe.min_per_regime}-h{probe.seq_len}-s{probe.seed}"
     if env.name == "mjcf":
         name += f"-{scene.scene_hash[:12]}"
     return Path(probe.root) / name

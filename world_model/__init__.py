@@ -3,44 +3,45 @@
 Imports only ``envs.layout`` / ``envs.regimes`` from the rest of contactlab.
 """
 
-from world_model.batch import SequenceBatch, TransitionBatch
-from world_model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from world_model.config import WorldModelConfig
-from world_model.dataset import DatasetError, DatasetMeta, DatasetWriter, Transitions, load_dataset
-from world_model.evaluation import one_step_metrics, rollout_metrics
-from world_model.inference import given_mask_for, predict_mean, rollout_mean
-from world_model.metrics_log import MetricsLogger
-from world_model.models import InteractionNetModel, LatentDynamicsModel, LatentMLPModel, build_model
-from world_model.normalizer import RunningNormalizer
-from world_model.protocol import WorldModel
-from world_model.replay import Replay
-from world_model.trainer import ModelTrainer, NonFiniteUpdateError
+from __future__ import annotations
 
-__all__ = [
-    "CheckpointError",
-    "DatasetError",
-    "DatasetMeta",
-    "DatasetWriter",
-    "InteractionNetModel",
-    "LatentDynamicsModel",
-    "LatentMLPModel",
-    "MetricsLogger",
-    "ModelTrainer",
-    "NonFiniteUpdateError",
-    "Replay",
-    "RunningNormalizer",
-    "SequenceBatch",
-    "TransitionBatch",
-    "Transitions",
-    "WorldModel",
-    "WorldModelConfig",
-    "build_model",
-    "given_mask_for",
-    "load_checkpoint",
-    "load_dataset",
-    "one_step_metrics",
-    "predict_mean",
-    "rollout_mean",
-    "rollout_metrics",
-    "save_checkpoint",
-]
+import importlib
+from typing import Any
+
+# Public names and the modules that define them; loaded on first use (PEP 562), so that
+# importing a config module does not import torch.
+_EXPORTS = {
+    "SequenceBatch": "world_model.batch",
+    "TransitionBatch": "world_model.batch",
+    "CheckpointError": "world_model.checkpoint",
+    "load_checkpoint": "world_model.checkpoint",
+    "save_checkpoint": "world_model.checkpoint",
+    "WorldModelConfig": "world_model.config",
+    "DatasetError": "world_model.dataset",
+    "DatasetMeta": "world_model.dataset",
+    "DatasetWriter": "world_model.dataset",
+    "Transitions": "world_model.dataset",
+    "load_dataset": "world_model.dataset",
+    "one_step_metrics": "world_model.evaluation",
+    "rollout_metrics": "world_model.evaluation",
+    "given_mask_for": "world_model.inference",
+    "predict_mean": "world_model.inference",
+    "rollout_mean": "world_model.inference",
+    "MetricsLogger": "world_model.metrics_log",
+    "InteractionNetModel": "world_model.models",
+    "LatentDynamicsModel": "world_model.models",
+    "LatentMLPModel": "world_model.models",
+    "build_model": "world_model.models",
+    "RunningNormalizer": "world_model.normalizer",
+    "WorldModel": "world_model.protocol",
+    "Replay": "world_model.replay",
+    "ModelTrainer": "world_model.trainer",
+    "NonFiniteUpdateError": "world_model.trainer",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

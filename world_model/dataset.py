@@ -292,6 +292,28 @@ class DatasetWriter:
             if self._n == self.shard_rows:
                 self.flush()
 
+    def drop_after(self, rows: int) -> None:
+        """Keep only the first ``rows`` rows: a run resuming from a checkpoint taken at ``rows``
+        forgets shards written after it, and anything buffered.
+
+        Raises :class:`DatasetError` if ``rows`` does not fall on a shard boundary.
+        """
+        kept: list[dict[str, Any]] = []
+        total = 0
+        for shard in self._shards:
+            if total + int(shard["rows"]) > rows:
+                break
+            kept.append(shard)
+            total += int(shard["rows"])
+        if total != rows:
+            raise DatasetError(
+                f"{self.path}: {rows} rows is not a shard boundary (shards end at {total})"
+            )
+        for shard in self._shards[len(kept) :]:
+            (self.path / shard["file"]).unlink(missing_ok=True)
+        self._shards, self._n = kept, 0
+        self._write_meta()
+
     def _next_index(self) -> int:
         indices = [int(m.group(1)) for s in self._shards if (m := _SHARD_RE.match(s["file"]))]
         return max(indices, default=-1) + 1

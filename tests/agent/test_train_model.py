@@ -52,15 +52,19 @@ def test_collect_writes_a_verified_dataset(workdir: Path) -> None:
 
 def test_probe_set_is_balanced_hashed_and_refuses_another_scene(workdir: Path) -> None:
     scene = gym.make("contactlab/PushBlocks-v0").unwrapped
-    probe = load_probe_set(workdir / "probes/push_blocks-none", scene.spec.id, scene.scene_hash)
+    probe = load_probe_set(
+        workdir / "probes/push_blocks-none-n40-h5-s1000003", scene.spec.id, scene.scene_hash
+    )
     objects = probe.layout.indices("object")
     for code in range(4):
         assert (probe.data.regime[:, objects] == code).sum() >= 40
     assert len(probe.data) % 5 == 0 and len(probe.content_hash) == 64
     with pytest.raises(ProbeMismatch, match="another version"):
-        load_probe_set(workdir / "probes/push_blocks-none", scene.spec.id, "0" * 64)
+        load_probe_set(workdir / "probes/push_blocks-none-n40-h5-s1000003", scene.spec.id, "0" * 64)
     with pytest.raises(ProbeMismatch, match="Billiards"):
-        load_probe_set(workdir / "probes/push_blocks-none", "contactlab/Billiards-v0")
+        load_probe_set(
+            workdir / "probes/push_blocks-none-n40-h5-s1000003", "contactlab/Billiards-v0"
+        )
     again = cli("probe", "make", *SMALL_PROBE, cwd=workdir)
     assert again.returncode == 2 and "exists" in again.stderr  # never silently rebuilt over
 
@@ -83,7 +87,7 @@ def test_train_model_logs_the_curve_and_reuses_the_probe(workdir: Path) -> None:
     ):
         assert rows[-1][key] is not None and rows[-1][key] > 0, key
     summary = json.loads((run / "summary.json").read_text())
-    probe = load_probe_set(workdir / "probes/push_blocks-none")
+    probe = load_probe_set(workdir / "probes/push_blocks-none-n40-h5-s1000003")
     assert summary["probe"]["content_hash"] == probe.content_hash
     assert (
         (run / "checkpoint.pt").exists()

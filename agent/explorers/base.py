@@ -1,0 +1,63 @@
+"""The explorer interface, and the ``random`` and ``mpc`` explorers driven by our own loop."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from agent.explorers.mpc import MPCPlanner
+
+
+class Explorer(Protocol):
+    """Chooses actions in our own loop (SB3 explorers drive their own loop instead)."""
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """Action for observation ``obs (D,)``: shape ``(A,)``, float32 in ``[-1, 1]``."""
+        ...
+
+    def reset(self) -> None:
+        """A new episode begins."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class RandomExplorer:
+    """Uniform random actions: the ``random`` source, and every run's warm-up."""
+
+    def __init__(self, action_dim: int, rng: np.random.Generator) -> None:
+        self.action_dim, self.rng = action_dim, rng
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.rng.uniform(-1.0, 1.0, self.action_dim).astype(np.float32)
+
+    def reset(self) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+
+class MPCExplorer:
+    """Plans every action with :class:`MPCPlanner` over the current world model."""
+
+    def __init__(self, planner: MPCPlanner) -> None:
+        self.planner = planner
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.planner.plan(obs).astype(np.float32)
+
+    def reset(self) -> None:
+        self.planner.reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.planner.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.planner.load_state_dict(state)

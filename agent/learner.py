@@ -1,0 +1,139 @@
+"""What happens after every real env step, whoever chose the action.
+
+:class:`ActiveLearner.observe` is called with each real transition, by our own loop
+(``random``, ``mpc``) or by the SB3 reward wrapper (``ppo``, ``sac``): store it (replay and
+the run's on-disk dataset), update the world model and the curiosity signal every
+``update_every`` steps, evaluate on the probe set every ``eval_every`` steps, log. Parts are
+built by the composition root (:mod:`agent.run`) and injected; nothing is built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agent.config import LoopConfig
+from agent.interaction import InteractionTracker
+from world_model.dataset import DatasetWriter
+from world_model.metrics_log import MetricsLogger
+from world_model.probe import ProbeSet, evaluate_on_probe
+from world_model.replay import Replay
+from world_model.trainer import ModelTrainer
+
+_LABELS = ("regime", "pair_kind", "critical", "approach_speed", "impulse")
+
+
+@dataclass
+class ActiveLearner:
+    """Stores, trains, evaluates and logs. See the module docstring.
+
+    ``env_step`` counts stored transitions; unstable ones (``info["sim_unstable"]``) are
+    never stored and do not count.
+    """
+
+    cfg: LoopConfig
+    replay: Replay
+    writer: DatasetWriter
+    trainer: ModelTrainer
+    curiosity: Any  # curiosity.CuriositySignal: __call__, update, state_dict
+    probe: ProbeSet
+    logger: MetricsLogger
+    interaction: InteractionTracker
+    horizon: int
+    env_step: int = 0
+    episode: int = 0
+    episode_step: int = 0
+    updates: int = 0
+    last_eval: dict[str, float] = field(default_factory=dict)
+    _train_log: dict[str, float] = field(default_factory=dict)
+
+    def observe(
+        self,
+        obs: np.ndarray,
+        action: np.ndarray,
+        next_obs: np.ndarray,
+        reward: float,
+        terminated: bool,
+        truncated: bool,
+        info: dict,
+    ) -> None:
+        """One real transition; ``reward`` is the intrinsic reward the explorer saw."""
+        if not info["sim_unstable"]:
+            labels = info["contact"]
+            row = dict(
+                obs=obs, action=action, next_obs=next_obs, reward=np.float32(reward),
+                terminated=terminated, truncated=truncated, episode=self.episode,
+                step=self.episode_step, **{k: labels[k] for k in _LABELS},
+            )  # fmt: skip
+            self.writer.append(**row)
+            self.replay.add(
+                obs,
+                action,
+                next_obs,
+                reward,
+                terminated,
+                truncated,
+                labels["regime"],
+                self.episode,
+                self.episode_step,
+            )
+            self.interaction.update(obs, next_obs, labels, bool(info.get("distractor_on", False)))
+            self.env_step += 1
+            self.episode_step += 1
+            if self.env_step >= self.cfg.warmup and self.env_step % self.cfg.update_every == 0:
+                # Keep updates == updates_per_step * transitions: the warm-up data is caught up on.
+                self._train(int(self.env_step * self.cfg.updates_per_step) - self.updates)
+            if self.env_step % self.cfg.eval_every == 0:
+                self.evaluate()
+        if terminated or truncated:
+            self.episode += 1
+            self.episode_step = 0
+
+    def _train(self, n_updates: int) -> None:
+        if n_updates < 1:
+            return
+        wm: dict[str, float] = {}
+        for _ in range(n_updates):
+            wm = self.trainer.update(
+                self.replay.sample_sequences(self.cfg.batch_size, self.horizon)
+            )
+            self.updates += 1
+        cur = self.curiosity.update(self.replay.sample(self.cfg.batch_size))
+        self._train_log = {**wm, **cur}
+
+    def evaluate(self) -> dict[str, float]:
+        """Probe metrics + the latest training and interaction figures, logged at ``env_step``."""
+        model = self.trainer.model
+        model.eval()
+        try:
+            metrics = evaluate_on_probe(model, self.probe)
+        finally:
+            model.train()
+        metrics.update(self._train_log)
+        metrics.update(self.interaction.flush())
+        metrics["wm/updates"] = float(self.updates)
+        self.logger.log(self.env_step, metrics)
+        self.last_eval = metrics
+        return metrics
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "env_step": self.env_step,
+            "episode": self.episode,
+            "updates": self.updates,
+            "trainer": self.trainer.state_dict(),
+            "curiosity": self.curiosity.state_dict(),
+            "interaction": self.interaction.state_dict(),
+            "replay_rng": self.replay.rng.bit_generator.state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.env_step, self.episode = int(state["env_step"]), int(state["episode"])
+        self.updates = int(state["updates"])
+        self.episode_step = 0
+        self.trainer.load_state_dict(state["trainer"])
+        self.curiosity.load_state_dict(state["curiosity"])
+        self.interaction.load_state_dict(state["interaction"])
+        self.replay.rng.bit_generator.state = state["replay_rng"]

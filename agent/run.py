@@ -1,0 +1,247 @@
+"""``contactlab run``: the composition root of an active-learning run.
+
+Builds every part once (env, probe set, world model and trainer, curiosity signal, replay,
+on-disk dataset, metrics logger, explorer) and hands them to the loop. The run folder holds
+``config.yaml``, ``run.json``, ``data/`` (every stored transition), ``metrics.jsonl``/
+``metrics.csv`` and TensorBoard events (the whole curve), ``checkpoint.pt`` and, at the end,
+``summary.json``.
+
+Resume: running the same command again loads ``checkpoint.pt`` (taken at episode ends, right
+after the dataset is flushed), drops dataset shards and metric rows written after it, rebuilds
+the replay from the dataset and continues with the next episode. SB3 explorers resume with
+their policy weights and optimizer; an unfinished PPO rollout or SAC's own replay is not kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+
+from agent.collect import dataset_meta
+from agent.config import RunConfig
+from agent.explorers.base import Explorer, MPCExplorer, RandomExplorer
+from agent.explorers.mpc import MPCPlanner
+from agent.explorers.sb3 import BudgetCallback, IntrinsicRewardWrapper, make_sb3
+from agent.interaction import InteractionTracker
+from agent.learner import ActiveLearner
+from agent.loop import episode_seed, run_loop
+from agent.make_env import make_env
+from agent.probes import ensure_probe_set
+from agent.run_dir import config_hash, open_run_dir, write_json_atomic
+from curiosity import build_curiosity
+from envs.scene import ContactSceneEnv
+from world_model.checkpoint import load_checkpoint, save_checkpoint
+from world_model.dataset import DatasetWriter, load_dataset
+from world_model.metrics_log import MetricsLogger
+from world_model.models import build_model
+from world_model.replay import Replay
+from world_model.trainer import ModelTrainer
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class Run:
+    """Everything a run is made of (built by :func:`build_run`)."""
+
+    cfg: RunConfig
+    run_dir: Path
+    resumed: bool
+    env: Any
+    learner: ActiveLearner
+    explorer: Explorer | None  # None for SB3 explorers
+    warmup: RandomExplorer
+    signal: Any
+    sb3: Any = None  # the SB3 algorithm, for ppo/sac
+    sb3_resume: Any = None  # policy state to load into it when resuming
+
+
+def intrinsic_reward(
+    signal: Any, obs: np.ndarray, action: np.ndarray, next_obs: np.ndarray
+) -> float:
+    """Normalised intrinsic reward of one real transition."""
+    with torch.no_grad():
+        o = torch.as_tensor(obs, dtype=torch.float32)[None]
+        a = torch.as_tensor(action, dtype=torch.float32)[None]
+        n = torch.as_tensor(next_obs, dtype=torch.float32)[None]
+        return float(signal(o, a, n)[0])
+
+
+def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
+    """The composition root: every part built once, in one place."""
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    env = make_env(cfg.env)
+    scene = env.unwrapped
+    assert isinstance(scene, ContactSceneEnv)
+    probe = ensure_probe_set(cfg.probe, cfg.env, scene)
+    name = cfg.run_name or f"run-{cfg.env.name}-{config_hash(resolved)}"
+    run_dir, resumed = open_run_dir(cfg.out_dir, name, resolved, cfg.seed)
+
+    layout, action_dim = scene.layout, scene.model.nu
+    model = build_model(cfg.world_model, layout, action_dim)
+    trainer = ModelTrainer(model, cfg.world_model)
+    signal = build_curiosity(
+        cfg.curiosity, model, layout.obs_dim, action_dim, layout,
+        make_model=lambda: build_model(cfg.world_model, layout, action_dim),
+    )  # fmt: skip
+    rng = np.random.default_rng(cfg.seed)
+    replay = Replay(
+        cfg.budget,
+        layout.obs_dim,
+        action_dim,
+        layout.n_entities,
+        np.random.default_rng(rng.integers(2**63)),
+    )
+    # One shard per checkpoint interval: shards end exactly where checkpoints are taken.
+    shard_rows = cfg.loop.checkpoint_every + cfg.env.max_episode_steps + 1
+    meta = dataset_meta(
+        scene,
+        "train",
+        {"source": f"active/{cfg.curiosity.name}/{cfg.agent.name}", "seed": cfg.seed},
+    )
+    writer = DatasetWriter(run_dir / "data", meta, shard_rows=shard_rows)
+    learner = ActiveLearner(
+        cfg=cfg.loop, replay=replay, writer=writer, trainer=trainer, curiosity=signal,
+        probe=probe, logger=MetricsLogger(run_dir), interaction=InteractionTracker(layout),
+        horizon=cfg.world_model.horizon,
+    )  # fmt: skip
+    warmup = RandomExplorer(action_dim, np.random.default_rng(rng.integers(2**63)))
+    explorer: Explorer | None
+    if cfg.agent.name == "random":
+        explorer = warmup
+    elif cfg.agent.name == "mpc":
+
+        def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+            return signal(obs, action, None, predicted=predicted)
+
+        planner = MPCPlanner(
+            model.step, score, model.n_members, action_dim, cfg.agent.mpc, seed=cfg.seed
+        )
+        explorer = MPCExplorer(planner)
+    else:
+        explorer = None
+    return Run(cfg, run_dir, resumed, env, learner, explorer, warmup, signal)
+
+
+def run(cfg: RunConfig, resolved: DictConfig) -> Path:
+    """Build, resume if there is a checkpoint, collect until the budget, summarise."""
+    r = build_run(cfg, resolved)
+    if r.resumed and (r.run_dir / CHECKPOINT).exists():
+        _resume(r)
+    else:
+        if r.resumed:  # crashed before its first checkpoint: start clean
+            r.learner.writer.drop_after(0)
+            r.learner.logger.truncate_after(-1)
+        print(f"run folder: {r.run_dir}")
+    checkpoint = _checkpointer(r)
+    if r.learner.env_step < cfg.budget:
+        if r.explorer is not None:
+            reward = lambda o, a, n: intrinsic_reward(r.signal, o, a, n)  # noqa: E731
+            run_loop(
+                r.env, r.explorer, r.warmup, r.learner, reward, cfg.budget, cfg.seed, checkpoint
+            )
+        else:
+            _run_sb3(r, checkpoint)
+    r.learner.writer.flush()
+    final = (
+        r.learner.evaluate() if r.learner.env_step % cfg.loop.eval_every else r.learner.last_eval
+    )
+    r.learner.logger.close()
+    write_json_atomic(
+        r.run_dir / "summary.json",
+        {
+            "env_steps": r.learner.env_step,
+            "world_model_updates": r.learner.updates,
+            "probe": {
+                "path": str(r.learner.probe.path),
+                "content_hash": r.learner.probe.content_hash,
+            },
+            "interaction_totals": r.learner.interaction.totals,
+            "final": final,
+        },
+    )
+    r.env.close()
+    return r.run_dir
+
+
+def _checkpointer(r: Run) -> Any:
+    last = {"step": r.learner.env_step}
+
+    def checkpoint() -> None:
+        learner = r.learner
+        due = (
+            learner.env_step - last["step"] >= r.cfg.loop.checkpoint_every
+            or learner.env_step >= r.cfg.budget
+        )
+        if not due:
+            return
+        learner.writer.flush()  # the dataset first: a checkpoint never points past stored data
+        state: dict[str, Any] = {
+            "learner": learner.state_dict(),
+            "warmup": r.warmup.state_dict(),
+            "torch_rng": torch.get_rng_state().numpy(),
+            "stored": learner.writer.total,
+        }
+        if r.explorer is not None:
+            state["explorer"] = r.explorer.state_dict()
+        if r.sb3 is not None:
+            state["sb3_policy"] = r.sb3.policy.state_dict()
+        save_checkpoint(r.run_dir / CHECKPOINT, state)
+        last["step"] = learner.env_step
+
+    return checkpoint
+
+
+def _resume(r: Run) -> None:
+    state = load_checkpoint(r.run_dir / CHECKPOINT)
+    learner = r.learner
+    stored = int(state["stored"])
+    learner.writer.drop_after(stored)  # forget shards flushed after the checkpoint
+    learner.load_state_dict(state["learner"])
+    learner.logger.truncate_after(learner.env_step)
+    data = load_dataset(r.run_dir / "data")
+    learner.replay.extend(data)
+    r.warmup.load_state_dict(state["warmup"])
+    if r.explorer is not None and "explorer" in state:
+        r.explorer.load_state_dict(state["explorer"])
+    torch.set_rng_state(torch.from_numpy(state["torch_rng"]))
+    r.sb3_resume = state.get("sb3_policy")
+    print(f"resuming {r.run_dir} at env step {learner.env_step}/{r.cfg.budget}")
+
+
+def _run_sb3(r: Run, checkpoint: Any) -> None:
+    """SB3 drives the env; the wrapper feeds every transition to the learner."""
+    cfg, learner = r.cfg, r.learner
+
+    def on_transition(obs, action, next_obs, reward, terminated, truncated, info) -> None:  # noqa: ANN001
+        learner.observe(obs, action, next_obs, reward, terminated, truncated, info)
+        if terminated or truncated or learner.env_step >= cfg.budget:
+            checkpoint()
+
+    wrapped = IntrinsicRewardWrapper(
+        r.env, lambda o, a, n: intrinsic_reward(r.signal, o, a, n), on_transition=on_transition
+    )
+    wrapped.reset(seed=episode_seed(cfg.seed, learner.episode))
+    a = cfg.agent
+    kwargs: dict[str, Any] = (
+        {"n_steps": a.sb3_n_steps, "batch_size": a.sb3_batch_size}
+        if a.name == "ppo"
+        else {
+            "learning_starts": a.sb3_learning_starts,
+            "train_freq": a.sb3_train_freq,
+            "batch_size": a.sb3_batch_size,
+        }
+    )
+    r.sb3 = make_sb3(a.name, wrapped, cfg.seed, kwargs)
+    if r.sb3_resume is not None:
+        r.sb3.policy.load_state_dict(r.sb3_resume)
+    r.sb3.learn(
+        total_timesteps=10 * cfg.budget,
+        callback=BudgetCallback(lambda: learner.env_step >= cfg.budget),
+    )

@@ -1,0 +1,118 @@
+"""``contactlab run`` end to end through the CLI: the smoke test, resume, bad configs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from world_model.dataset import load_dataset
+
+
+def cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
+    out = cli("run", "experiment=debug", "run_name=smoke", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = tmp_path / "runs/smoke"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [200, 400, 600]
+    last = rows[-1]
+    for key in (
+        "probe/impact/pos_mm",
+        "probe/contact_gap",
+        "explore/moved1",
+        "explore/regime/rest",
+        "wm/updates",
+    ):
+        assert last[key] is not None, key
+    assert last["wm/updates"] == 150  # 0.25 updates per collected transition, warm-up included
+    data = load_dataset(run / "data")
+    assert len(data) == 600 and data.meta.extra["source"] == "active/disagreement/mpc"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["env_steps"] == 600 and len(summary["probe"]["content_hash"]) == 64
+    for name in ("config.yaml", "run.json", "checkpoint.pt"):
+        assert (run / name).exists()
+
+
+@pytest.mark.parametrize("agent", ["random", "ppo"])
+def test_run_debug_with_other_explorers(tmp_path: Path, agent: str) -> None:
+    out = cli(
+        "run", "experiment=debug", f"agent={agent}", "curiosity=rnd", "run_name=x", cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert len(load_dataset(tmp_path / "runs/x/data")) == 600
+
+
+def test_killed_run_resumes_rather_than_restarts(tmp_path: Path) -> None:
+    args = [
+        sys.executable,
+        "-m",
+        "agent.cli",
+        "run",
+        "experiment=debug",
+        "agent=random",
+        "budget=1400",
+        "run_name=k",
+    ]
+    proc = subprocess.Popen(
+        args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    checkpoint = tmp_path / "runs/k/checkpoint.pt"
+    deadline = time.time() + 300
+    while not checkpoint.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists()
+    out = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "resuming" in out.stdout and "env step 0/" not in out.stdout
+    data = load_dataset(tmp_path / "runs/k/data")
+    assert len(data) == 1400
+    pairs = set(zip(data.episode.tolist(), data.step.tolist(), strict=True))
+    assert len(pairs) == 1400, "no transition stored twice"
+    steps = [
+        json.loads(line)["step"]
+        for line in (tmp_path / "runs/k/metrics.jsonl").read_text().splitlines()
+    ]
+    assert steps == sorted(set(steps)) and steps[-1] == 1400
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("agent=dqn", "agent"),
+        ("curiosity=surprise", "curiosity"),
+        ("budget=-5", "budget"),
+        ("loop.warmup=100000", "loop.warmup"),
+        ("agent.mpc.elites=1000", "elites"),
+        ("curiosity.name=boredom", "curiosity"),
+        ("world_model.n_members=0", "n_members"),
+        ("seed=abc", "seed"),
+    ],
+)
+def test_bad_run_config_fails_fast_naming_the_key(
+    tmp_path: Path, override: str, needle: str
+) -> None:
+    start = time.perf_counter()
+    out = cli("run", override, cwd=tmp_path)
+    elapsed = time.perf_counter() - start
+    assert out.returncode == 2, out.stderr[-1000:]
+    assert needle in out.stderr
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "probes").exists()
+    assert elapsed < 10  # includes interpreter start-up; the validation itself is ~0.1 s
