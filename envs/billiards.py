@@ -34,6 +34,7 @@ class BilliardsEnv(ContactSceneEnv):
     """
 
     distractor_center = (0.0, 0.52, 0.12)
+    distractor_switch = (0.0, 0.28)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(ASSETS / "billiards.xml", **kwargs)

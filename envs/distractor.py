@@ -3,8 +3,12 @@
 Curiosity driven by raw prediction error is known to get trapped by sources of irreducible
 noise (Burda et al. 2018, "Large-Scale Study of Curiosity-Driven Learning"). The distractor is
 such a source: a floating, non-colliding sphere beside the scene that is either kicked by random
-forces (``force``) or teleported to a random place every step (``teleport``). It appears in the
-observation as an entity of kind ``"distractor"``, so a model must spend capacity on it.
+forces (``force``) or teleported to a random place every step (``teleport``). As in the classic
+noisy-TV experiment, the agent holds the remote: the TV is noisy only while the agent is within
+``switch_radius`` of a switch spot on the table (``info["distractor_on"]``); otherwise it sits
+still at its centre. A curiosity signal that rewards raw unpredictability pulls the agent to
+the switch; one that rewards learnable novelty should not. It appears in the observation as an
+entity of kind ``"distractor"``, so a model must spend capacity on it.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class Distractor:
         center: centre of the box it lives in (m).
         half_extent: half side of that box (m).
         force_scale: standard deviation of the random force (N), ``force`` mode.
+        switch: x, y of the switch spot on the table (m).
+        switch_radius: the TV is on while the agent's x, y is this close to ``switch`` (m).
     """
 
     model: mujoco.MjModel
@@ -56,6 +62,8 @@ class Distractor:
     center: np.ndarray
     half_extent: float = 0.06
     force_scale: float = 3.0
+    switch: tuple[float, float] = (0.0, 0.0)
+    switch_radius: float = 0.12
 
     def __post_init__(self) -> None:
         if self.mode not in DISTRACTOR_MODES[1:]:
@@ -73,18 +81,23 @@ class Distractor:
     def reset(self, data: mujoco.MjData, rng: np.random.Generator) -> None:
         data.qpos[self.qpos_adr : self.qpos_adr + 3] = self._random_point(rng)
 
-    def before_step(self, data: mujoco.MjData, rng: np.random.Generator) -> None:
-        """``force`` mode: a random kick plus a spring-damper that keeps it in its box."""
+    def is_on(self, agent_pos: np.ndarray) -> bool:
+        """Whether the agent at ``agent_pos`` (x, y, ...) has the TV switched on."""
+        dx, dy = agent_pos[0] - self.switch[0], agent_pos[1] - self.switch[1]
+        return bool(dx * dx + dy * dy < self.switch_radius**2)
+
+    def before_step(self, data: mujoco.MjData, rng: np.random.Generator, on: bool) -> None:
+        """``force`` mode: a random kick while on, and a spring-damper that keeps it in its box."""
         if self.mode != "force":
             return
         pos = data.qpos[self.qpos_adr : self.qpos_adr + 3]
         vel = data.qvel[self.qvel_adr : self.qvel_adr + 3]
-        kick = rng.normal(0.0, self.force_scale, 3)
-        data.xfrc_applied[self.body_id, :3] = kick + 20.0 * (self.center - pos) - 1.0 * vel
+        kick = rng.normal(0.0, self.force_scale, 3) if on else np.zeros(3)
+        data.xfrc_applied[self.body_id, :3] = kick + 20.0 * (self.center - pos) - 2.0 * vel
 
-    def after_step(self, data: mujoco.MjData, rng: np.random.Generator) -> None:
-        """``teleport`` mode: jump to a random point with a random velocity."""
-        if self.mode != "teleport":
+    def after_step(self, data: mujoco.MjData, rng: np.random.Generator, on: bool) -> None:
+        """``teleport`` mode: while on, jump to a random point with a random velocity."""
+        if self.mode != "teleport" or not on:
             return
         data.qpos[self.qpos_adr : self.qpos_adr + 3] = self._random_point(rng)
         data.qvel[self.qvel_adr : self.qvel_adr + 6] = rng.normal(0.0, 0.5, 6)

@@ -44,6 +44,7 @@ class PushBlocksEnv(ContactSceneEnv):
     """
 
     distractor_center = (0.0, 0.52, 0.12)
+    distractor_switch = (0.0, 0.3)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(ASSETS / "push_blocks.xml", **kwargs)

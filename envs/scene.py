@@ -77,6 +77,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
     distractor_center: tuple[float, float, float] = (0.0, 0.0, 0.6)
+    distractor_switch: tuple[float, float] = (0.0, 0.0)
 
     def __init__(
         self,
@@ -132,7 +133,12 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             label_config = LabelConfig(**label_config)
         self.labeler = ContactLabeler(self.model, self.layout, supports, label_config)
         self.distractor = (
-            Distractor(self.model, distractor, np.array(self.distractor_center))
+            Distractor(
+                self.model,
+                distractor,
+                np.array(self.distractor_center),
+                switch=self.distractor_switch,
+            )
             if distractor != "none"
             else None
         )
@@ -183,15 +189,17 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         ctrl = self._ctrl_from_action(action)
         m, d = self.model, self.data
         d.ctrl[:] = ctrl
+        distractor_on = False
         if self.distractor is not None:
-            self.distractor.before_step(d, self.np_random)
+            distractor_on = self.distractor.is_on(self._state[0, 0:3])
+            self.distractor.before_step(d, self.np_random, distractor_on)
         labeler = self.labeler
         labeler.begin_step(self._state)
         for _ in range(self.frame_skip):
             mujoco.mj_step(m, d)
             labeler.after_substep(d)
         if self.distractor is not None:
-            self.distractor.after_step(d, self.np_random)
+            self.distractor.after_step(d, self.np_random, distractor_on)
         state = self._read_states(d)
         labels = labeler.end_step(state, self.frame_skip)
 
@@ -203,7 +211,11 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             if not finite:
                 state = self._state  # never hand out a non-finite observation
         self._state = state
-        info = {"contact": labels.as_dict(), "sim_unstable": unstable}
+        info = {
+            "contact": labels.as_dict(),
+            "sim_unstable": unstable,
+            "distractor_on": distractor_on,
+        }
         return state.ravel().astype(np.float32), 0.0, False, unstable, info
 
     def render(self) -> np.ndarray | None:

@@ -35,6 +35,7 @@ class TowerEnv(ContactSceneEnv):
     """
 
     distractor_center = (0.3, 0.15, 0.3)
+    distractor_switch = (0.3, 0.15)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(ASSETS / "tower.xml", **kwargs)

@@ -126,3 +126,26 @@ def test_render_rgb_array_headless(env_id: str) -> None:
     frame = env.render()
     assert frame.shape == (64, 96, 3) and frame.dtype == np.uint8 and frame.std() > 5
     env.close()
+
+
+@pytest.mark.parametrize("mode", ["force", "teleport"])
+def test_distractor_is_noisy_only_while_the_agent_holds_the_switch(mode: str) -> None:
+    env = gym.make("contactlab/PushBlocks-v0", distractor=mode).unwrapped
+    env.reset(seed=0)
+    tv = env.layout.n_entities - 1
+
+    def tv_motion(target_xy: np.ndarray, steps: int) -> tuple[float, bool]:
+        moved, on = 0.0, False
+        for _ in range(steps):
+            agent = env.layout.split(env._state.ravel())[0, 0:2]
+            obs, _, _, _, info = env.step(np.clip((target_xy - agent) * 10, -1, 1))
+            moved = max(moved, float(np.linalg.norm(env.layout.split(obs)[tv, 7:10])))
+            on = on or info["distractor_on"]
+        return moved, on
+
+    far = np.array([0.0, -0.3])
+    tv_motion(far, 40)  # get away from the switch and let the TV settle
+    quiet, on_far = tv_motion(far, 20)
+    noisy, on_switch = tv_motion(np.array(env.distractor_switch), 60)
+    assert not on_far and on_switch
+    assert quiet < 0.05 < noisy
