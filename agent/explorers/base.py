@@ -45,19 +45,29 @@ class RandomExplorer:
 
 
 class MPCExplorer:
-    """Plans every action with :class:`MPCPlanner` over the current world model."""
+    """Plans with :class:`MPCPlanner` over the current world model, every ``action_repeat``
+    steps, holding the planned action in between."""
 
     def __init__(self, planner: MPCPlanner) -> None:
         self.planner = planner
+        self._action = np.zeros(planner.action_dim, np.float32)
+        self._held = 0
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        return self.planner.plan(obs).astype(np.float32)
+        if self._held == 0:
+            self._action = self.planner.plan(obs).astype(np.float32)
+            self._held = self.planner.cfg.action_repeat
+        self._held -= 1
+        return self._action
 
     def reset(self) -> None:
         self.planner.reset()
+        self._held = 0
 
     def state_dict(self) -> dict[str, Any]:
-        return self.planner.state_dict()
+        return {"planner": self.planner.state_dict(), "action": self._action.copy(), "held": self._held}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.planner.load_state_dict(state)
+        self.planner.load_state_dict(state["planner"])
+        self._action = np.asarray(state["action"], np.float32)
+        self._held = int(state["held"])

@@ -7,9 +7,12 @@ imagined step with the intrinsic signal, refit the mean and std to the elites we
 of the mean. The mean is shifted by one step and reused at the next call (warm start), which
 is why two iterations at a small population suffice.
 
-Cost per action: ``iterations * horizon`` batched model steps of ``(members, population)``
-states; the defaults (2 x 6 steps, 5 members x 64 sequences) are chosen for <= 20 ms per
-action on 2 CPU cores with the default world model (``benchmarks/planner_latency.py``).
+Each planned action is held for ``action_repeat`` env steps (macro-actions): the planner sees
+``horizon * action_repeat`` steps ahead (24 steps, ~0.5 s, at the defaults: far enough for
+the pusher to reach an object) and replans every ``action_repeat`` steps. Cost per env step:
+``iterations * horizon`` batched model steps of ``(members, population)`` states; the
+defaults are chosen for <= 20 ms per action on 2 CPU cores with the default world model
+(``benchmarks/planner_latency.py``).
 """
 
 from __future__ import annotations
@@ -98,9 +101,10 @@ class MPCPlanner:
         states = start.expand(self.n_members, population, start.shape[-1])
         total = torch.zeros(population)
         for t in range(self.cfg.horizon):
-            nxt = self.step_fn(states, actions[:, t])
-            total += self._discounts[t] * self.score_fn(states.mean(0), actions[:, t], nxt)
-            states = nxt
+            for _ in range(self.cfg.action_repeat):
+                nxt = self.step_fn(states, actions[:, t])
+                total += self._discounts[t] * self.score_fn(states.mean(0), actions[:, t], nxt)
+                states = nxt
         return total
 
     def state_dict(self) -> dict[str, Any]:

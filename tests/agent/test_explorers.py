@@ -24,7 +24,7 @@ def test_planner_finds_the_optimum_of_a_per_step_cost() -> None:
         return -((action - best) ** 2).sum(-1)
 
     # One step, so the return is the action's own score; enough refits to narrow around it.
-    cfg = MPCConfig(horizon=1, iterations=6)
+    cfg = MPCConfig(horizon=1, iterations=6, action_repeat=1)
     planner = MPCPlanner(_integrator, score, n_members=2, action_dim=2, cfg=cfg, seed=0)
     obs = np.zeros(2, np.float32)
     for _ in range(3):  # warm starting carries the mean over calls
@@ -39,7 +39,7 @@ def test_planner_steers_imagined_states_to_a_target() -> None:
         return -((predicted.mean(0) - target) ** 2).sum(-1)
 
     planner = MPCPlanner(
-        _integrator, score, 3, 2, MPCConfig(horizon=5, population=128, elites=12), seed=1
+        _integrator, score, 3, 2, MPCConfig(horizon=5, population=128, elites=12, action_repeat=1), seed=1
     )
     state = np.zeros(2, np.float32)
     distances = []
@@ -53,8 +53,8 @@ def test_planner_is_deterministic_given_its_seed_and_resumes_exactly() -> None:
     def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
         return -(predicted.mean(0) ** 2).sum(-1) + action.sum(-1)
 
-    a = MPCPlanner(_integrator, score, 2, 2, MPCConfig(), seed=5)
-    b = MPCPlanner(_integrator, score, 2, 2, MPCConfig(), seed=5)
+    a = MPCPlanner(_integrator, score, 2, 2, MPCConfig(action_repeat=1), seed=5)
+    b = MPCPlanner(_integrator, score, 2, 2, MPCConfig(action_repeat=1), seed=5)
     obs = np.ones(2, np.float32)
     a.plan(obs)
     b.load_state_dict(a.state_dict())

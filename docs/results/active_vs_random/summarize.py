@@ -1,0 +1,80 @@
+"""Tables for the issue-4 result from the run folders of ``run.sh``.
+
+Usage: ``python docs/results/active_vs_random/summarize.py [/tmp/active_vs_random]``
+Writes ``results.md`` and ``summary.json`` next to this file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from agent.stats import bootstrap_ci
+
+HERE = Path(__file__).parent
+RATES = ("moved1", "moved2", "airborne", "flipped")
+
+
+def load(run: Path) -> tuple[list[dict], dict]:
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    return rows, json.loads((run / "summary.json").read_text())
+
+
+def rates(summary: dict) -> dict[str, float]:
+    totals = summary["interaction_totals"]
+    return {k: totals.get(k, 0.0) / totals["steps"] for k in (*RATES, "distractor")}
+
+
+def fmt(mean: float, low: float, high: float, digits: int = 3) -> str:
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def main() -> None:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/active_vs_random") / "runs"
+    groups = {"mpc+disagreement": sorted(root.glob("mpc-disagreement-s*")), "random": sorted(root.glob("random-s*"))}
+    out: dict = {"groups": {}}
+    lines = ["# Active (disagreement + MPC) vs random actions, PushBlocks, 20k env steps", ""]
+    lines += ["Mean over seeds with a 95% bootstrap interval. Command: `bash docs/results/active_vs_random/run.sh`", ""]
+    lines += ["## Interaction rates (fraction of all env steps)", "", "| metric | " + " | ".join(groups) + " | ratio |", "|---|---|---|---|"]
+    per_group_rates = {}
+    for name, runs in groups.items():
+        per_group_rates[name] = {k: np.array([rates(load(r)[1])[k] for r in runs]) for k in RATES}
+        out["groups"][name] = {"runs": [r.name for r in runs]}
+    for k in RATES:
+        a, b = per_group_rates["mpc+disagreement"][k], per_group_rates["random"][k]
+        ratio = a.mean() / b.mean() if b.mean() > 0 else float("inf")
+        lines.append(f"| {k} | {fmt(*bootstrap_ci(a), 4)} | {fmt(*bootstrap_ci(b), 4)} | {ratio:.1f}x |")
+        out[f"ratio/{k}"] = ratio
+    lines += ["", "## Probe error over time (position error, mm; mean over seeds)", ""]
+    for regime in ("impact", "contact", "free"):
+        key = f"probe/{regime}/pos_mm"
+        curves = {name: [load(r)[0] for r in runs] for name, runs in groups.items()}
+        steps = [row["step"] for row in curves["random"][0]]
+        lines += [f"### {regime}", "", "| env steps | " + " | ".join(groups) + " |", "|---|---|---|"]
+        for i, step in enumerate(steps):
+            cells = []
+            for name in groups:
+                vals = np.array([c[i][key] for c in curves[name] if i < len(c) and c[i].get(key) is not None])
+                cells.append(fmt(*bootstrap_ci(vals), 2) if len(vals) else "-")
+            lines.append(f"| {step} | " + " | ".join(cells) + " |")
+            out.setdefault(f"curve/{regime}", []).append({"step": step, **dict(zip(groups, cells, strict=True))})
+        lines.append("")
+    tv = sorted(root.glob("tv-*"))
+    if tv:
+        lines += ["## Noisy TV (distractor=teleport, 5k steps, MPC): time spent attending it", ""]
+        lines += ["| curiosity | steps with the TV on | final impact error (mm) |", "|---|---|---|"]
+        for run in tv:
+            rows, summary = load(run)
+            on = rates(summary)["distractor"]
+            lines.append(f"| {run.name[3:]} | {on:.3f} | {rows[-1]['probe/impact/pos_mm']:.2f} |")
+            out[f"tv/{run.name[3:]}"] = on
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
+    (HERE / "summary.json").write_text(json.dumps(out, indent=2) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
