@@ -34,11 +34,23 @@ def fmt(mean: float, low: float, high: float, digits: int = 3) -> str:
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/active_vs_random") / "runs"
-    groups = {"mpc+disagreement": sorted(root.glob("mpc-disagreement-s*")), "random": sorted(root.glob("random-s*"))}
+    groups = {
+        "mpc+disagreement": sorted(root.glob("mpc-disagreement-s*")),
+        "random": sorted(root.glob("random-s*")),
+    }
     out: dict = {"groups": {}}
     lines = ["# Active (disagreement + MPC) vs random actions, PushBlocks, 20k env steps", ""]
-    lines += ["Mean over seeds with a 95% bootstrap interval. Command: `bash docs/results/active_vs_random/run.sh`", ""]
-    lines += ["## Interaction rates (fraction of all env steps)", "", "| metric | " + " | ".join(groups) + " | ratio |", "|---|---|---|---|"]
+    lines += [
+        "Mean over seeds with a 95% bootstrap interval.",
+        "Command: `bash docs/results/active_vs_random/run.sh`",
+        "",
+    ]
+    lines += [
+        "## Interaction rates (fraction of all env steps)",
+        "",
+        "| metric | " + " | ".join(groups) + " | ratio |",
+        "|---|---|---|---|",
+    ]
     per_group_rates = {}
     for name, runs in groups.items():
         per_group_rates[name] = {k: np.array([rates(load(r)[1])[k] for r in runs]) for k in RATES}
@@ -46,21 +58,32 @@ def main() -> None:
     for k in RATES:
         a, b = per_group_rates["mpc+disagreement"][k], per_group_rates["random"][k]
         ratio = a.mean() / b.mean() if b.mean() > 0 else float("inf")
-        lines.append(f"| {k} | {fmt(*bootstrap_ci(a), 4)} | {fmt(*bootstrap_ci(b), 4)} | {ratio:.1f}x |")
+        lines.append(
+            f"| {k} | {fmt(*bootstrap_ci(a), 4)} | {fmt(*bootstrap_ci(b), 4)} | {ratio:.1f}x |"
+        )
         out[f"ratio/{k}"] = ratio
     lines += ["", "## Probe error over time (position error, mm; mean over seeds)", ""]
     for regime in ("impact", "contact", "free"):
         key = f"probe/{regime}/pos_mm"
         curves = {name: [load(r)[0] for r in runs] for name, runs in groups.items()}
         steps = [row["step"] for row in curves["random"][0]]
-        lines += [f"### {regime}", "", "| env steps | " + " | ".join(groups) + " |", "|---|---|---|"]
+        lines += [
+            f"### {regime}",
+            "",
+            "| env steps | " + " | ".join(groups) + " |",
+            "|---|---|---|",
+        ]
         for i, step in enumerate(steps):
             cells = []
             for name in groups:
-                vals = np.array([c[i][key] for c in curves[name] if i < len(c) and c[i].get(key) is not None])
+                vals = np.array(
+                    [c[i][key] for c in curves[name] if i < len(c) and c[i].get(key) is not None]
+                )
                 cells.append(fmt(*bootstrap_ci(vals), 2) if len(vals) else "-")
             lines.append(f"| {step} | " + " | ".join(cells) + " |")
-            out.setdefault(f"curve/{regime}", []).append({"step": step, **dict(zip(groups, cells, strict=True))})
+            out.setdefault(f"curve/{regime}", []).append(
+                {"step": step, **dict(zip(groups, cells, strict=True))}
+            )
         lines.append("")
     tv = sorted(root.glob("tv-*"))
     if tv:
