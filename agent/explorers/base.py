@@ -65,7 +65,8 @@ class MPCExplorer:
         self._held = 0
 
     def state_dict(self) -> dict[str, Any]:
-        return {"planner": self.planner.state_dict(), "action": self._action.copy(), "held": self._held}
+        planner = self.planner.state_dict()
+        return {"planner": planner, "action": self._action.copy(), "held": self._held}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.planner.load_state_dict(state["planner"])

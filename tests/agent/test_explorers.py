@@ -38,9 +38,8 @@ def test_planner_steers_imagined_states_to_a_target() -> None:
     def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
         return -((predicted.mean(0) - target) ** 2).sum(-1)
 
-    planner = MPCPlanner(
-        _integrator, score, 3, 2, MPCConfig(horizon=5, population=128, elites=12, action_repeat=1), seed=1
-    )
+    cfg = MPCConfig(horizon=5, population=128, elites=12, action_repeat=1)
+    planner = MPCPlanner(_integrator, score, 3, 2, cfg, seed=1)
     state = np.zeros(2, np.float32)
     distances = []
     for _ in range(8):  # act in the known system itself
