@@ -11,7 +11,8 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede the mujoco import
 
@@ -20,11 +21,17 @@ examples:
   contactlab run                                    PushBlocks, disagreement curiosity, MPC explorer
   contactlab run experiment=debug                   the same, end to end in seconds
   contactlab run env=billiards curiosity=rnd agent=ppo budget=50000 seed=3
+  contactlab compare sources=[random,video_states,active] seeds=5 budget=20000 run.env=push_blocks
+  contactlab sweep env=push_blocks,billiards curiosity=disagreement,rnd seed=0,1,2
+                                                    a grid of runs on a local Ray (results.csv)
+  contactlab sweep experiment=debug seed=0,1 ray.address=HEAD:6379   on a cluster
   contactlab demo                                   render a labelled rollout of every scene
   contactlab demo scenes=[tower] steps=300          one scene, longer
   contactlab demo env.distractor=force              with the "noisy TV" distractor
   contactlab demo env=mjcf env.mjcf_path=my.xml     your own MJCF scene
   contactlab scenes                                 list the scenes and their layouts
+  contactlab viz runs/my-run                        real vs imagined rollouts to runs/my-run/viz.mp4
+  contactlab report runs/a runs/b                   report.html per run, plus a comparison
   contactlab probe make env=billiards               build the held-out probe set of a scene
   contactlab collect env=push_blocks steps=50000    record random-action transitions
   contactlab train-model dataset=data/push_blocks-random-50000-seed0 world_model=interaction
@@ -112,6 +119,28 @@ def _cmd_run(overrides: list[str], print_config: bool) -> int:
     return 0
 
 
+def _cmd_compare(overrides: list[str], print_config: bool) -> int:
+    run_overrides = [o[len("run.") :] for o in overrides if o.startswith("run.")]
+    own = [o for o in overrides if not o.startswith("run.")]
+    from omegaconf import DictConfig, OmegaConf
+
+    from agent.compare import CompareConfig, plan_runs
+    from agent.config import load_config
+
+    cfg, own_resolved = load_config("compare", CompareConfig, own)
+    # What the comparison folder records: its own keys plus the overrides every run gets.
+    container = cast(dict, OmegaConf.to_container(own_resolved, resolve=True))
+    resolved = cast(DictConfig, OmegaConf.create({**container, "run_overrides": run_overrides}))
+    plan_runs(cfg, run_overrides, Path(cfg.out_dir))  # every run config valid before anything runs
+    if print_config:
+        print(OmegaConf.to_yaml(resolved, resolve=True), end="")
+        return 0
+    from agent.compare import compare
+
+    print(f"done: {compare(cfg, resolved, run_overrides)}")
+    return 0
+
+
 def _cmd_scenes(overrides: list[str], print_config: bool) -> int:
     import gymnasium as gym
 
@@ -130,9 +159,58 @@ def _cmd_scenes(overrides: list[str], print_config: bool) -> int:
     return 0
 
 
+def _cmd_viz(args: list[str], print_config: bool) -> int:
+    from agent.report.commands import viz_command
+
+    return viz_command(args)
+
+
+def _cmd_report(args: list[str], print_config: bool) -> int:
+    from agent.report.commands import report_command
+
+    return report_command(args)
+
+
+def _cmd_sweep(overrides: list[str], print_config: bool) -> int:
+    """``ray.*``/``sweep.*`` overrides configure the sweep; every other one is a run override."""
+    from agent.config import load_config
+    from agent.sweep.config import SWEEP_KEYS, SweepConfig
+
+    def top(o: str) -> str:
+        return o.lstrip("+~").split("=", 1)[0].split(".", 1)[0]
+
+    own = [o for o in overrides if top(o) in SWEEP_KEYS]
+    run_overrides = [o for o in overrides if top(o) not in SWEEP_KEYS]
+    cfg, resolved = load_config("sweep", SweepConfig, own)
+    if print_config:
+        from omegaconf import OmegaConf
+
+        from agent.sweep.driver import plan_sweep
+
+        _, sweep_dir, trials = plan_sweep(cfg, run_overrides)
+        print(OmegaConf.to_yaml(resolved, resolve=True), end="")
+        print(f"# {len(trials)} trials in {sweep_dir}:")
+        for trial in trials:
+            print(f"#   {trial.name}: {' '.join(trial.overrides)}")
+        return 0
+    from agent.sweep.cluster import ClusterError
+    from agent.sweep.driver import run_sweep
+
+    try:
+        return run_sweep(cfg, run_overrides)
+    except ClusterError as exc:
+        print(f"contactlab sweep: error: {exc}", file=sys.stderr)
+        return 2
+
+
 Handler = Callable[[list[str], bool], int]
 COMMANDS: dict[str, tuple[Handler, str]] = {
     "run": (_cmd_run, "active learning: curiosity-driven exploration that trains a world model"),
+    "compare": (_cmd_compare, "sources x seeds at an equal budget: does acting beat watching?"),
+    "sweep": (
+        _cmd_sweep,
+        "a grid of runs (key=a,b,c) as Ray tasks, locally or on a cluster; one results table",
+    ),
     "demo": (
         _cmd_demo,
         "render a short labelled rollout of each scene to video; print regime counts",
@@ -147,6 +225,14 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
         "train a world model offline on a dataset, scored on the probe set",
     ),
     "scenes": (_cmd_scenes, "list the built-in scenes, their ids, spaces and entities"),
+    "viz": (
+        _cmd_viz,
+        "RUN_DIR: video of real vs the model's imagined rollouts on impact probe sequences",
+    ),
+    "report": (
+        _cmd_report,
+        "RUN_DIR [RUN_DIR...]: report.html per run (plots, video, metrics); several: a comparison",
+    ),
 }
 
 

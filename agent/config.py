@@ -64,6 +64,28 @@ class LabelsConfig:
 
 
 @dataclass(frozen=True)
+class PhysicsConfig:
+    """Global contact-physics overrides (``env.physics.*``, :mod:`envs.physics`): physics as an
+    experiment axis. ``null`` keeps the scene's own values; a set value changes the scene hash,
+    so datasets and probe sets made with other physics are refused."""
+
+    solref_timeconst: float | None = None  #: s; contact stiffness, smaller is stiffer (>= 2 dt)
+    solref_dampratio: float | None = None  #: contact damping ratio; 1 critical, < 1 bouncier
+    friction_scale: float | None = None  #: multiplies every geom's sliding friction
+    solver_iterations: int | None = None  #: constraint-solver iterations (model.opt.iterations)
+
+    def __post_init__(self) -> None:
+        for key in ("solref_timeconst", "solref_dampratio", "friction_scale", "solver_iterations"):
+            value = getattr(self, key)
+            if value is not None:
+                _check_positive(f"env.physics.{key}", value)
+
+    def overrides(self) -> dict[str, float | int]:
+        """The keys that are set, for ``ContactSceneEnv(physics=...)``."""
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     """Which scene to build and how."""
 
@@ -73,6 +95,7 @@ class EnvConfig:
     frame_skip: int = 10  #: physics substeps per agent step
     max_episode_steps: int = 200  #: truncation horizon
     labels: LabelsConfig = field(default_factory=LabelsConfig)
+    physics: PhysicsConfig = field(default_factory=PhysicsConfig)  #: contact-physics overrides
 
     def __post_init__(self) -> None:
         _check_choice("env.name", self.name, SCENE_NAMES)
@@ -199,6 +222,13 @@ class LoopConfig:
         batch_size: sequences per world-model update.
         eval_every: env steps between probe evaluations (the curve's resolution).
         checkpoint_every: env steps between checkpoints (taken at the next episode end).
+        observe_actions: false makes this a "video" source: the learner never sees the
+            actions; it stores, and its world model is conditioned on, the agent's observed
+            next state (13 floats per agent) instead.
+        collectors: env copies stepped in parallel by Ray actors (``agent/sweep/collectors.py``)
+            for the uniform-random part of the run: the warm-up, and the whole budget for
+            ``agent=random``. 1 (the default) uses no Ray at all; the explorer and planner
+            always act on the driver.
     """
 
     warmup: int = 1000
@@ -207,9 +237,13 @@ class LoopConfig:
     batch_size: int = 128
     eval_every: int = 2000
     checkpoint_every: int = 2000
+    observe_actions: bool = True
+    collectors: int = 1
 
     def __post_init__(self) -> None:
-        for key in ("warmup", "update_every", "batch_size", "eval_every", "checkpoint_every"):
+        for key in (
+            "warmup", "update_every", "batch_size", "eval_every", "checkpoint_every", "collectors"
+        ):  # fmt: skip
             value = getattr(self, key)
             if value < (0 if key == "warmup" else 1):
                 raise ValueError(
@@ -219,14 +253,14 @@ class LoopConfig:
             raise ValueError(f"loop.updates_per_step must be > 0, got {self.updates_per_step!r}")
 
 
-EXPLORERS = ("mpc", "ppo", "sac", "random")
+EXPLORERS = ("mpc", "ppo", "sac", "random", "demonstrator")
 
 
 @dataclass(frozen=True)
 class AgentConfig:
     """The explorer (config group ``agent``)."""
 
-    name: str = "mpc"  #: mpc | ppo | sac | random
+    name: str = "mpc"  #: mpc | ppo | sac | random | demonstrator (scripted pusher)
     mpc: MPCConfig = field(default_factory=MPCConfig)  #: planner settings, for name=mpc
     sb3_n_steps: int = 512  #: ppo: env steps per rollout
     sb3_batch_size: int = 64  #: ppo/sac minibatch size
@@ -260,6 +294,16 @@ class RunConfig:
         _check_positive("threads", self.threads)
         if self.loop.warmup >= self.budget:
             raise ConfigError(f"loop.warmup={self.loop.warmup} must be < budget={self.budget}")
+        if not self.loop.observe_actions and self.agent.name not in ("demonstrator", "random"):
+            raise ConfigError(
+                f"loop.observe_actions=false (a video source) needs a behaviour policy the learner "
+                f"does not control: agent=demonstrator or agent=random, not agent={self.agent.name}"
+            )
+        if self.loop.collectors > 1 and self.agent.name in ("ppo", "sac"):
+            raise ConfigError(
+                f"loop.collectors={self.loop.collectors} needs an explorer driven by our own loop "
+                f"(random, mpc, demonstrator); agent={self.agent.name} steps its own env"
+            )
 
 
 T = TypeVar("T")

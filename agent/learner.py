@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from agent.config import LoopConfig
 from agent.interaction import InteractionTracker
+from curiosity.calibration import calibration_by_regime
+from envs.layout import EntityLayout
 from world_model.dataset import DatasetWriter
+from world_model.inference import predict_mean
 from world_model.metrics_log import MetricsLogger
-from world_model.probe import ProbeSet, evaluate_on_probe
+from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
@@ -42,6 +46,7 @@ class ActiveLearner:
     logger: MetricsLogger
     interaction: InteractionTracker
     horizon: int
+    layout: EntityLayout
     env_step: int = 0
     episode: int = 0
     episode_step: int = 0
@@ -60,6 +65,7 @@ class ActiveLearner:
         info: dict,
     ) -> None:
         """One real transition; ``reward`` is the intrinsic reward the explorer saw."""
+        action = self.conditioning(action, next_obs)
         if not info["sim_unstable"]:
             labels = info["contact"]
             row = dict(
@@ -91,6 +97,18 @@ class ActiveLearner:
             self.episode += 1
             self.episode_step = 0
 
+    @property
+    def condition(self) -> str:
+        """What the world model is conditioned on: ``"action"`` or ``"agent_motion"``."""
+        return "action" if self.cfg.observe_actions else "agent_motion"
+
+    def conditioning(self, action: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+        """The action, or for a video source (which never sees actions) the agent's observed
+        next state in its place."""
+        if self.cfg.observe_actions:
+            return action
+        return agent_motion(self.layout, np.asarray(next_obs, dtype=np.float32)).astype(np.float32)
+
     def _train(self, n_updates: int) -> None:
         if n_updates < 1:
             return
@@ -108,7 +126,8 @@ class ActiveLearner:
         model = self.trainer.model
         model.eval()
         try:
-            metrics = evaluate_on_probe(model, self.probe)
+            metrics = evaluate_on_probe(model, self.probe, condition=self.condition)
+            metrics.update(self.calibration())
         finally:
             model.train()
         metrics.update(self._train_log)
@@ -117,6 +136,27 @@ class ActiveLearner:
         self.logger.log(self.env_step, metrics)
         self.last_eval = metrics
         return metrics
+
+    def calibration(self) -> dict[str, float]:
+        """Is the curiosity signal high where the model is wrong? Spearman's rho between the raw
+        signal and the model's true one-step object position error on the probe transitions,
+        overall and per regime (``curiosity/calibration/*``)."""
+        d, layout = self.probe.data, self.layout
+        cond = d.action if self.cfg.observe_actions else agent_motion(layout, d.next_obs)
+        if cond is None:
+            return {}
+        model = self.trainer.model
+        objects = layout.indices("object")
+        pred = layout.split(predict_mean(model, d.obs, cond))[:, objects, 0:3]
+        error = np.linalg.norm(pred - layout.split(d.next_obs)[:, objects, 0:3], axis=-1).mean(
+            axis=1
+        )
+        signal = []
+        with torch.no_grad():
+            for s in range(0, len(d), 4096):
+                chunk = [torch.as_tensor(x[s : s + 4096]) for x in (d.obs, cond, d.next_obs)]
+                signal.append(self.curiosity.raw(*chunk).numpy())
+        return calibration_by_regime(np.concatenate(signal), error, d.regime, layout)
 
     def state_dict(self) -> dict[str, Any]:
         return {

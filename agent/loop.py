@@ -44,7 +44,7 @@ def run_loop(
         acting = warmup if learner.env_step < learner.cfg.warmup else explorer
         action = acting.act(obs)
         next_obs, _, terminated, truncated, info = env.step(action)
-        reward = reward_fn(obs, action, next_obs)
+        reward = reward_fn(obs, learner.conditioning(action, next_obs), next_obs)
         learner.observe(obs, action, next_obs, reward, terminated, truncated, info)
         bar.update(learner.env_step - bar.n)
         if learner.last_eval:

@@ -12,7 +12,8 @@ from envs.regimes import LabelConfig
 
 
 def make_env(cfg: EnvConfig, **kwargs: Any) -> gym.Env:
-    """``gymnasium.make`` for ``cfg.name`` with the config's distractor, frame skip and labels.
+    """``gymnasium.make`` for ``cfg.name`` with the config's distractor, frame skip, labels and
+    physics overrides (``env.physics``).
 
     Extra keyword arguments (``render_mode``, ``width``, ``height``...) go to the env.
     """
@@ -26,5 +27,6 @@ def make_env(cfg: EnvConfig, **kwargs: Any) -> gym.Env:
         distractor=cfg.distractor,
         frame_skip=cfg.frame_skip,
         label_config=labels,
+        physics=cfg.physics.overrides(),
         **kwargs,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 import mujoco
@@ -15,11 +18,12 @@ from world_model.probe import ProbeSet, load_probe_set, save_probe_set
 
 def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> Path:
     """``probe.path``, or ``<root>/<scene>-<distractor>-n<min>-h<seq_len>-s<seed>[-<scene hash>]``
-    (the hash for MJCF files): probe sets made with different settings never share a folder."""
+    (the hash for MJCF files and physics overrides): probe sets made with different settings
+    never share a folder."""
     if probe.path:
         return Path(probe.path)
     name = f"{env.name}-{env.distractor}-n{probe.min_per_regime}-h{probe.seq_len}-s{probe.seed}"
-    if env.name == "mjcf":
+    if env.name == "mjcf" or scene.physics:
         name += f"-{scene.scene_hash[:12]}"
     return Path(probe.root) / name
 
@@ -57,11 +61,29 @@ def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneE
     version of the scene (it is never silently rebuilt over).
     """
     path = probe_path(probe, env, scene)
-    if not (path / META_FILE).exists():
-        print(f"probe set {path} not found: building it (seed {probe.seed}) ...")
-        make_probe_set(probe, env, scene, path)
+    # Runs started together (a sweep) share probe sets: one builds, the others wait for it
+    # (meta.json appears with the first shard, so "exists" is only trusted under the lock).
+    with _probe_lock(path):
+        if not (path / META_FILE).exists():
+            print(f"probe set {path} not found: building it (seed {probe.seed}) ...")
+            make_probe_set(probe, env, scene, path)
     env_id = scene.spec.id if scene.spec is not None else None
     return load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
+
+
+@contextlib.contextmanager
+def _probe_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``<parent>/.<name>.lock``; none where the folder is read-only (a
+    finished probe set shared read-only needs no building)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.parent / f".{path.name}.lock", "a")  # noqa: SIM115 - held until exit
+    except OSError:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _version(scene: ContactSceneEnv) -> str:

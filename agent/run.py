@@ -14,6 +14,7 @@ their policy weights and optimizer; an unfinished PPO rollout or SAC's own repla
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from omegaconf import DictConfig
 
 from agent.collect import dataset_meta
 from agent.config import RunConfig
-from agent.explorers.base import Explorer, MPCExplorer, RandomExplorer
+from agent.explorers.base import DemonstratorExplorer, Explorer, MPCExplorer, RandomExplorer
 from agent.explorers.mpc import MPCPlanner
 from agent.explorers.sb3 import BudgetCallback, IntrinsicRewardWrapper, make_sb3
 from agent.interaction import InteractionTracker
@@ -32,6 +33,7 @@ from agent.learner import ActiveLearner
 from agent.loop import episode_seed, run_loop
 from agent.make_env import make_env
 from agent.probes import ensure_probe_set
+from agent.report import write_run_report_or_warn
 from agent.run_dir import config_hash, open_run_dir, write_json_atomic
 from curiosity import build_curiosity
 from envs.scene import ContactSceneEnv
@@ -84,37 +86,40 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
     run_dir, resumed = open_run_dir(cfg.out_dir, name, resolved, cfg.seed)
 
     layout, action_dim = scene.layout, scene.model.nu
-    model = build_model(cfg.world_model, layout, action_dim)
+    # A video source never sees actions: its model is conditioned on the agent's observed
+    # next state (13 floats per agent) instead.
+    cond_dim = action_dim if cfg.loop.observe_actions else 13 * len(layout.indices("agent"))
+    model = build_model(cfg.world_model, layout, cond_dim)
     trainer = ModelTrainer(model, cfg.world_model)
     signal = build_curiosity(
-        cfg.curiosity, model, layout.obs_dim, action_dim, layout,
-        make_model=lambda: build_model(cfg.world_model, layout, action_dim),
+        cfg.curiosity, model, layout.obs_dim, cond_dim, layout,
+        make_model=lambda: build_model(cfg.world_model, layout, cond_dim),
     )  # fmt: skip
     rng = np.random.default_rng(cfg.seed)
-    replay = Replay(
-        cfg.budget,
-        layout.obs_dim,
-        action_dim,
-        layout.n_entities,
-        np.random.default_rng(rng.integers(2**63)),
-    )
+    replay_rng = np.random.default_rng(rng.integers(2**63))
+    replay = Replay(cfg.budget, layout.obs_dim, cond_dim, layout.n_entities, replay_rng)
     # One shard per checkpoint interval: shards end exactly where checkpoints are taken.
     shard_rows = cfg.loop.checkpoint_every + cfg.env.max_episode_steps + 1
-    meta = dataset_meta(
-        scene,
-        "train",
-        {"source": f"active/{cfg.curiosity.name}/{cfg.agent.name}", "seed": cfg.seed},
-    )
+    seen = "actions" if cfg.loop.observe_actions else "video"
+    source = f"{cfg.agent.name}/{cfg.curiosity.name}/{seen}"
+    meta = dataset_meta(scene, "train", {"source": source, "seed": cfg.seed})
+    if not cfg.loop.observe_actions:  # the "action" field holds the agent's observed motion
+        extra = {**meta.extra, "action_field": "agent_motion"}
+        meta = dataclasses.replace(meta, action_dim=cond_dim, extra=extra)
     writer = DatasetWriter(run_dir / "data", meta, shard_rows=shard_rows)
     learner = ActiveLearner(
         cfg=cfg.loop, replay=replay, writer=writer, trainer=trainer, curiosity=signal,
         probe=probe, logger=MetricsLogger(run_dir), interaction=InteractionTracker(layout),
-        horizon=cfg.world_model.horizon,
+        horizon=cfg.world_model.horizon, layout=layout,
     )  # fmt: skip
     warmup = RandomExplorer(action_dim, np.random.default_rng(rng.integers(2**63)))
     explorer: Explorer | None
     if cfg.agent.name == "random":
         explorer = warmup
+    elif cfg.agent.name == "demonstrator":
+        explorer = DemonstratorExplorer(
+            layout, action_dim, np.random.default_rng(rng.integers(2**63))
+        )
     elif cfg.agent.name == "mpc":
 
         def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
@@ -143,6 +148,10 @@ def run(cfg: RunConfig, resolved: DictConfig) -> Path:
     if r.learner.env_step < cfg.budget:
         if r.explorer is not None:
             reward = lambda o, a, n: intrinsic_reward(r.signal, o, a, n)  # noqa: E731
+            if cfg.loop.collectors > 1:  # random episodes from Ray actors (the only Ray here)
+                from agent.sweep.collectors import collect_in_parallel
+
+                collect_in_parallel(cfg, r.learner, reward, checkpoint)
             run_loop(
                 r.env, r.explorer, r.warmup, r.learner, reward, cfg.budget, cfg.seed, checkpoint
             )
@@ -166,6 +175,7 @@ def run(cfg: RunConfig, resolved: DictConfig) -> Path:
             "final": final,
         },
     )
+    write_run_report_or_warn(r.run_dir)  # report.html + viz.mp4; a failure only warns
     r.env.close()
     return r.run_dir
 

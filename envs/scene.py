@@ -30,6 +30,7 @@ import numpy as np
 from envs.distractor import Distractor, add_distractor
 from envs.entities import discover_entities, find_support_geoms
 from envs.labeler import ContactLabeler, EntityStateReader
+from envs.physics import apply_physics, normalize_physics, physics_fingerprint
 from envs.regimes import LabelConfig
 
 ASSETS = Path(__file__).parent / "assets"
@@ -73,6 +74,9 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         render_mode: ``None`` or ``"rgb_array"``.
         width, height: rendered frame size in pixels.
         camera: camera name; default ``"overview"`` when the model has one, else the free camera.
+        physics: global contact-physics overrides (:mod:`envs.physics`: ``solref_timeconst``,
+            ``solref_dampratio``, ``friction_scale``, ``solver_iterations``; ``None`` values
+            keep the scene's own), applied to the compiled model and part of ``scene_hash``.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
@@ -91,6 +95,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         width: int = 128,
         height: int = 128,
         camera: str | None = None,
+        physics: dict | None = None,
     ) -> None:
         if int(frame_skip) < 1:
             raise SceneError(f"frame_skip must be >= 1, got {frame_skip!r}")
@@ -114,9 +119,15 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         except Exception as exc:
             raise SceneError(f"cannot compile MJCF file {self.mjcf_path}: {exc}") from exc
         self.model.vis.quality.shadowsize = 0
-        # Content hash of the scene as compiled (includes inlined, distractor added): datasets
-        # and probe sets record it and refuse to mix with a different scene.
-        self.scene_hash = hashlib.sha256(spec.to_xml().encode()).hexdigest()
+        try:
+            self.physics = normalize_physics(physics)
+            apply_physics(self.model, self.physics)
+        except ValueError as exc:
+            raise SceneError(f"{self.mjcf_path}: {exc}") from exc
+        # Content hash of the scene as compiled (includes inlined, distractor added, physics
+        # overrides): datasets and probe sets record it and refuse to mix with another scene.
+        fingerprint = spec.to_xml() + physics_fingerprint(self.physics)
+        self.scene_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
         self.data = mujoco.MjData(self.model)
         self.dt = self.model.opt.timestep * self.frame_skip
         self.metadata = {**type(self).metadata, "render_fps": int(round(1.0 / self.dt))}
@@ -263,6 +274,63 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             mujoco.mju_rotVecQuat(res, np.asarray(angvel, dtype=np.float64), qinv)
             d.qvel[vadr + 3 : vadr + 6] = res
         mujoco.mj_forward(self.model, d)
+        self.labeler.reset(d)
+        self._state = self._read_states(d)
+        return self._state.ravel().astype(np.float32)
+
+    def set_state_from_obs(self, obs: np.ndarray) -> np.ndarray:
+        """Put the simulation in the state an observation describes; return the observation
+        read back from MuJoCo (equal to ``obs`` up to float32 rounding for a reachable state).
+
+        Used to render states that did not come from this env: probe sequences, a world
+        model's imagined rollouts. Each entity's 13-float block (:mod:`envs.layout`) sets its
+        joints: a free joint gets position, unit quaternion, linear velocity and angular
+        velocity (world frame in the observation, body frame in ``qvel``); slide joints (the
+        agents of the built-in scenes) get the offset of the body from its rest position
+        ``model.body_pos`` along their axis, and the linear velocity along it. Then
+        ``mj_forward``; the labeller restarts from this state (no contact "begins" at the
+        next step because of the jump).
+
+        Args:
+            obs: ``(obs_dim,)`` observation in this env's layout.
+
+        Raises:
+            ValueError: wrong size or non-finite values, or an entity moved by a joint other
+                than free or slide (a hinge angle cannot be read off a body position).
+        """
+        blocks = self.layout.split(np.asarray(obs, dtype=np.float64))
+        if not np.isfinite(blocks).all():
+            raise ValueError("set_state_from_obs: the observation has NaN/inf values")
+        m, d = self.model, self.data
+        free, slide = int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_SLIDE)
+        for entity, block in zip(self.layout.entities, blocks, strict=True):
+            pos, quat = block[0:3], block[3:7]
+            linvel, angvel = block[7:10], block[10:13]
+            body = entity.body_id
+            start, count = int(m.body_jntadr[body]), int(m.body_jntnum[body])
+            for jnt in range(start, start + count):
+                qadr, vadr = int(m.jnt_qposadr[jnt]), int(m.jnt_dofadr[jnt])
+                kind = int(m.jnt_type[jnt])
+                if kind == free:
+                    q = quat / max(float(np.linalg.norm(quat)), 1e-12)
+                    d.qpos[qadr : qadr + 3] = pos
+                    d.qpos[qadr + 3 : qadr + 7] = q
+                    d.qvel[vadr : vadr + 3] = linvel
+                    body_angvel = np.zeros(3)  # free-joint angular velocity is in the body frame
+                    mujoco.mju_rotVecQuat(body_angvel, angvel, q * np.array([1.0, -1, -1, -1]))
+                    d.qvel[vadr + 3 : vadr + 6] = body_angvel
+                elif kind == slide and int(m.body_parentid[body]) == 0:
+                    axis = np.zeros(3)  # joint axis in the world frame (parent is the world)
+                    mujoco.mju_rotVecQuat(axis, m.jnt_axis[jnt], m.body_quat[body])
+                    d.qpos[qadr] = axis @ (pos - m.body_pos[body])
+                    d.qvel[vadr] = axis @ linvel
+                else:
+                    raise ValueError(
+                        f"set_state_from_obs: entity {entity.name!r} is moved by joint "
+                        f"{m.joint(jnt).name!r} of a kind that a body state cannot set "
+                        "(only free joints and slide joints of top-level bodies)"
+                    )
+        mujoco.mj_forward(m, d)
         self.labeler.reset(d)
         self._state = self._read_states(d)
         return self._state.ravel().astype(np.float32)

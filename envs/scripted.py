@@ -85,3 +85,58 @@ class RandomPolicy:
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         return self.rng.uniform(-1.0, 1.0, self.action_dim).astype(np.float32)
+
+
+class PushDemonstrator:
+    """The default "video" behaviour policy: gets behind an object and pushes it toward a wall.
+
+    Distinct from :class:`StrikePolicy` (the probe policy), so a learner watching this
+    demonstrator is never trained on the probe set's own behaviour. Phases per object: move to
+    a point behind it (relative to a random push direction), push through it for
+    ``push_steps``, pick another object.
+
+    Args:
+        layout: the env's entity layout (the first agent entity is driven).
+        action_dim: 2 (planar agents) or 3.
+        rng: source of object and direction choices.
+        push_steps: steps spent pushing one object.
+        gain: action per metre of position error (actions saturate at 1).
+    """
+
+    def __init__(
+        self,
+        layout: EntityLayout,
+        action_dim: int,
+        rng: np.random.Generator,
+        push_steps: int = 25,
+        gain: float = 10.0,
+    ) -> None:
+        agents, objects = layout.indices("agent"), layout.indices("object")
+        if len(agents) == 0 or len(objects) == 0:
+            raise ValueError(
+                "PushDemonstrator needs an agent and at least one object in the layout"
+            )
+        self.layout, self.agent, self.objects = layout, int(agents[0]), objects
+        self.action_dim, self.rng, self.push_steps, self.gain = action_dim, rng, push_steps, gain
+        self.reset()
+
+    def reset(self) -> None:
+        self._target = int(self.rng.choice(self.objects))
+        angle = self.rng.uniform(-np.pi, np.pi)
+        self._direction = np.array([np.cos(angle), np.sin(angle)])
+        self._pushing = 0
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        blocks = self.layout.split(obs)
+        agent, target = blocks[self.agent, 0:3], blocks[self._target, 0:3]
+        behind = target[:2] - self._direction * 0.09
+        if self._pushing == 0 and np.linalg.norm(agent[:2] - behind) > 0.02:
+            goal_xy = behind  # get into position first
+        else:
+            self._pushing += 1
+            goal_xy = target[:2] + self._direction * 0.15  # push through the object
+            if self._pushing >= self.push_steps:
+                self.reset()
+        goal = np.append(goal_xy, target[2])
+        action = self.gain * (goal - agent)[: self.action_dim]
+        return np.clip(action, -1.0, 1.0).astype(np.float32)

@@ -120,16 +120,33 @@ def load_probe_set(
     return ProbeSet(path=path, data=data, seq_len=seq_len, content_hash=content_hash(path))
 
 
-def evaluate_on_probe(model: WorldModel, probe: ProbeSet, prefix: str = "probe") -> dict[str, Any]:
+def agent_motion(layout: EntityLayout, next_obs: np.ndarray) -> np.ndarray:
+    """The agent's observed next state, ``(..., 13 * n_agents)``: what an action-free ("video")
+    learner is conditioned on in place of the action it never sees."""
+    return layout.split(next_obs)[..., layout.indices("agent"), :].reshape(*next_obs.shape[:-1], -1)
+
+
+def evaluate_on_probe(
+    model: WorldModel, probe: ProbeSet, prefix: str = "probe", condition: str = "action"
+) -> dict[str, Any]:
     """Contact-stratified metrics of ``model`` on ``probe``, scored on the objects.
 
     One-step metrics use every transition; open-loop rollouts start each sequence from its
     first observation with the agent's own true motion given (so action-free and
     action-conditioned models are scored alike on what the objects do).
+
+    Args:
+        condition: ``"action"`` for action-conditioned models, ``"agent_motion"`` for models
+            conditioned on the agent's observed next state (:func:`agent_motion`).
     """
     d = probe.data
     layout = probe.layout
-    actions = d.action if d.action is not None else np.zeros((len(d), 0), np.float32)
+    if condition == "agent_motion":
+        actions = agent_motion(layout, d.next_obs)
+    elif d.action is not None:
+        actions = d.action
+    else:
+        raise ValueError(f"{probe.path}: the probe set has no actions to condition on")
     metrics = one_step_metrics(
         d.obs,
         d.next_obs,
@@ -140,6 +157,8 @@ def evaluate_on_probe(model: WorldModel, probe: ProbeSet, prefix: str = "probe")
         prefix=prefix,
     )
     obs_seq, act_seq, regime_seq = probe.sequences()
+    if condition == "agent_motion":
+        act_seq = agent_motion(layout, obs_seq[:, 1:])
     imagined = rollout_mean(model, obs_seq, act_seq, given_mask=given_mask_for(layout, ("agent",)))
     metrics.update(rollout_metrics(obs_seq, imagined, regime_seq, layout, prefix=prefix))
     return metrics

@@ -7,6 +7,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from agent.explorers.mpc import MPCPlanner
+from envs.layout import EntityLayout
+from envs.scripted import PushDemonstrator
 
 
 class Explorer(Protocol):
@@ -36,6 +38,27 @@ class RandomExplorer:
 
     def reset(self) -> None:
         pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+
+class DemonstratorExplorer:
+    """The scripted push demonstrator (:class:`envs.scripted.PushDemonstrator`): the default
+    behaviour policy of the "video" sources, which the learner watches but does not control."""
+
+    def __init__(self, layout: EntityLayout, action_dim: int, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.policy = PushDemonstrator(layout, action_dim, rng)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.policy(obs)
+
+    def reset(self) -> None:
+        self.policy.reset()
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": self.rng.bit_generator.state}

@@ -41,7 +41,7 @@ def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
         assert last[key] is not None, key
     assert last["wm/updates"] == 150  # 0.25 updates per collected transition, warm-up included
     data = load_dataset(run / "data")
-    assert len(data) == 600 and data.meta.extra["source"] == "active/disagreement/mpc"
+    assert len(data) == 600 and data.meta.extra["source"] == "mpc/disagreement/actions"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["env_steps"] == 600 and len(summary["probe"]["content_hash"]) == 64
     for name in ("config.yaml", "run.json", "checkpoint.pt"):

@@ -1,0 +1,56 @@
+"""``contactlab compare`` through the CLI: every source at a tiny budget, the protocol equal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from world_model.dataset import load_dataset
+
+SOURCES = ["random", "video_states", "video_random", "active"]
+
+
+def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
+    args = ["compare", f"sources=[{','.join(SOURCES)}]", "seeds=1", "budget=400", "name=c"]
+    args += ["run.experiment=debug", "run.loop.warmup=100", "run.loop.eval_every=200"]
+    out = subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    folder = tmp_path / "runs/c"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["protocol"]["equal"], summary["protocol"]
+    assert summary["protocol"]["env_steps"] == [400]
+    assert summary["protocol"]["world_model_updates"] == [100]  # 0.25 per transition, every source
+    assert set(summary["sources"]) == set(SOURCES) and "active_vs_random_speedup" in summary
+    assert (folder / "table.md").exists() and summary["plain_summary"]
+    for source in SOURCES:
+        data = load_dataset(folder / f"runs/{source}-s0/data")
+        assert len(data) == 400
+        watched = source.startswith("video")
+        # Video sources never store actions: the "action" field holds the agent's motion (13).
+        assert data.meta.action_dim == (13 if watched else 2)
+        assert (data.meta.extra.get("action_field") == "agent_motion") == watched
+    again = subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert again.returncode == 0 and again.stdout.count("finished earlier, kept") == len(SOURCES)
+
+
+def test_a_bad_run_override_fails_before_any_run(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "compare", "seeds=1", "run.loop.update_evry=5"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2 and "update_every" in out.stderr
+    assert not (tmp_path / "runs").exists()
