@@ -57,10 +57,10 @@ def main() -> None:
         out["groups"][name] = {"runs": [r.name for r in runs]}
     for k in RATES:
         a, b = per_group_rates["mpc+disagreement"][k], per_group_rates["random"][k]
-        ratio = a.mean() / b.mean() if b.mean() > 0 else float("inf")
-        lines.append(
-            f"| {k} | {fmt(*bootstrap_ci(a), 4)} | {fmt(*bootstrap_ci(b), 4)} | {ratio:.1f}x |"
-        )
+        ratio = a.mean() / b.mean() if b.mean() > 0 else None
+        shown = f"{ratio:.1f}x" if ratio is not None else ("-" if a.mean() == 0 else "random: 0")
+        row = f"| {k} | {fmt(*bootstrap_ci(a), 4)} | {fmt(*bootstrap_ci(b), 4)} | {shown} |"
+        lines.append(row)
         out[f"ratio/{k}"] = ratio
     lines += ["", "## Probe error over time (position error, mm; mean over seeds)", ""]
     for regime in ("impact", "contact", "free"):
@@ -87,7 +87,7 @@ def main() -> None:
         lines.append("")
     tv = sorted(root.glob("tv-*"))
     if tv:
-        lines += ["## Noisy TV (distractor=teleport, 5k steps, MPC): time spent attending it", ""]
+        lines += ["## Noisy TV (distractor=teleport, 3k steps, MPC): time spent attending it", ""]
         lines += ["| curiosity | steps with the TV on | final impact error (mm) |", "|---|---|---|"]
         for run in tv:
             rows, summary = load(run)
