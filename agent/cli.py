@@ -193,14 +193,9 @@ def _cmd_sweep(overrides: list[str], print_config: bool) -> int:
         for trial in trials:
             print(f"#   {trial.name}: {' '.join(trial.overrides)}")
         return 0
-    from agent.sweep.cluster import ClusterError
     from agent.sweep.driver import run_sweep
 
-    try:
-        return run_sweep(cfg, run_overrides)
-    except ClusterError as exc:
-        print(f"contactlab sweep: error: {exc}", file=sys.stderr)
-        return 2
+    return run_sweep(cfg, run_overrides)
 
 
 Handler = Callable[[list[str], bool], int]
@@ -270,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from agent.config import ConfigError
     from agent.run_dir import RunConfigChanged
+    from agent.sweep.cluster import ClusterError
     from envs.probe import ProbeShortfall
     from envs.scene import SceneError
     from world_model.dataset import DatasetError
@@ -284,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         RunConfigChanged,
         ProbeShortfall,
         FileExistsError,
+        ClusterError,
     ) as exc:
         print(f"contactlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
