@@ -23,7 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 from agent.explorers.mpc_config import MPCConfig
 from curiosity.config import CuriosityConfig
 from envs import SCENES
-from world_model.config import WorldModelConfig
+from world_model.config import PixelModelConfig, WorldModelConfig
 
 CONFIG_DIR = Path(
     os.environ.get("CONTACTLAB_CONFIGS", Path(__file__).resolve().parents[1] / "configs")
@@ -208,6 +208,9 @@ class TrainModelConfig:
             raise ConfigError(f"dataset={self.dataset!r}: no such dataset folder")
 
 
+OBSERVATIONS = ("states", "pixels")
+
+
 @dataclass(frozen=True)
 class LoopConfig:
     """The active-learning schedule (``loop.*``).
@@ -225,6 +228,15 @@ class LoopConfig:
         observe_actions: false makes this a "video" source: the learner never sees the
             actions; it stores, and its world model is conditioned on, the agent's observed
             next state (13 floats per agent) instead.
+        observation: what the world model learns from: ``"states"`` (the flat state vector)
+            or ``"pixels"`` (frames of the states, ``pixels.size`` square, learned by the pixel
+            model of :mod:`world_model.pixels`; only for a video source,
+            ``observe_actions=false``).
+        passive_fraction: the mixing sweep: this fraction of the episodes after the warm-up,
+            evenly interleaved, is acted by ``passive_policy`` instead of the explorer (the
+            learner sees the actions either way). 0: all active.
+        passive_policy: ``"demonstrator"`` (the video sources' scripted pusher) or
+            ``"random"``.
         collectors: env copies stepped in parallel by Ray actors (``agent/sweep/collectors.py``)
             for the uniform-random part of the run: the warm-up, and the whole budget for
             ``agent=random``. 1 (the default) uses no Ray at all; the explorer and planner
@@ -238,6 +250,9 @@ class LoopConfig:
     eval_every: int = 2000
     checkpoint_every: int = 2000
     observe_actions: bool = True
+    observation: str = "states"
+    passive_fraction: float = 0.0
+    passive_policy: str = "demonstrator"
     collectors: int = 1
 
     def __post_init__(self) -> None:
@@ -251,6 +266,12 @@ class LoopConfig:
                 )
         if not self.updates_per_step > 0:
             raise ValueError(f"loop.updates_per_step must be > 0, got {self.updates_per_step!r}")
+        _check_choice("loop.observation", self.observation, OBSERVATIONS)
+        _check_choice("loop.passive_policy", self.passive_policy, ("demonstrator", "random"))
+        if not 0.0 <= self.passive_fraction <= 1.0:
+            raise ValueError(
+                f"loop.passive_fraction must be in [0, 1], got {self.passive_fraction!r}"
+            )
 
 
 EXPLORERS = ("mpc", "ppo", "sac", "random", "demonstrator")
@@ -283,6 +304,9 @@ class RunConfig:
     agent: AgentConfig = field(default_factory=AgentConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     probe: ProbeSetConfig = field(default_factory=ProbeSetConfig)
+    pixels: PixelModelConfig = field(
+        default_factory=PixelModelConfig
+    )  #: the pixel world model, for loop.observation=pixels
     budget: int = 20_000  #: env steps (stored transitions) to collect
     seed: int = 0  #: seeds everything: env starts, model init, sampling, planner noise
     threads: int = 1  #: torch CPU threads (1: small batched ops lose to thread spin-up on 2 cores)
@@ -294,6 +318,19 @@ class RunConfig:
         _check_positive("threads", self.threads)
         if self.loop.warmup >= self.budget:
             raise ConfigError(f"loop.warmup={self.loop.warmup} must be < budget={self.budget}")
+        if self.loop.passive_fraction > 0 and (
+            self.agent.name not in ("mpc", "random") or not self.loop.observe_actions
+        ):
+            raise ConfigError(
+                f"loop.passive_fraction={self.loop.passive_fraction} mixes passive episodes into "
+                "an active run: it needs agent=mpc or agent=random and loop.observe_actions=true, "
+                f"not agent={self.agent.name}, observe_actions={self.loop.observe_actions}"
+            )
+        if self.loop.observation == "pixels" and self.loop.observe_actions:
+            raise ConfigError(
+                "loop.observation=pixels is the video_pixels source: it needs "
+                "loop.observe_actions=false (the learner sees frames, never actions)"
+            )
         if not self.loop.observe_actions and self.agent.name not in ("demonstrator", "random"):
             raise ConfigError(
                 f"loop.observe_actions=false (a video source) needs a behaviour policy the learner "

@@ -22,6 +22,7 @@ from envs.layout import EntityLayout
 from world_model.dataset import DatasetWriter
 from world_model.inference import predict_mean
 from world_model.metrics_log import MetricsLogger
+from world_model.models.base import LatentDynamicsModel
 from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
@@ -126,8 +127,7 @@ class ActiveLearner:
         model = self.trainer.model
         model.eval()
         try:
-            metrics = evaluate_on_probe(model, self.probe, condition=self.condition)
-            metrics.update(self.calibration())
+            metrics = self.probe_metrics()
         finally:
             model.train()
         metrics.update(self._train_log)
@@ -137,6 +137,23 @@ class ActiveLearner:
         self.last_eval = metrics
         return metrics
 
+    def probe_metrics(self) -> dict[str, float]:
+        """The model's contact-stratified probe metrics and the curiosity calibration."""
+        metrics = evaluate_on_probe(self.state_model, self.probe, condition=self.condition)
+        metrics.update(self.calibration())
+        return metrics
+
+    @property
+    def state_model(self) -> LatentDynamicsModel:
+        """The trainer's model, which here is a state model (the pixel learner overrides what
+        uses this)."""
+        model = self.trainer.model
+        assert isinstance(model, LatentDynamicsModel), "ActiveLearner trains a state model"
+        return model
+
+    def on_replay_restored(self) -> None:
+        """Called on resume once the replay holds the stored transitions again."""
+
     def calibration(self) -> dict[str, float]:
         """Is the curiosity signal high where the model is wrong? Spearman's rho between the raw
         signal and the model's true one-step object position error on the probe transitions,
@@ -145,7 +162,7 @@ class ActiveLearner:
         cond = d.action if self.cfg.observe_actions else agent_motion(layout, d.next_obs)
         if cond is None:
             return {}
-        model = self.trainer.model
+        model = self.state_model
         objects = layout.indices("object")
         pred = layout.split(predict_mean(model, d.obs, cond))[:, objects, 0:3]
         error = np.linalg.norm(pred - layout.split(d.next_obs)[:, objects, 0:3], axis=-1).mean(

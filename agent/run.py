@@ -25,13 +25,20 @@ from omegaconf import DictConfig
 
 from agent.collect import dataset_meta
 from agent.config import RunConfig
-from agent.explorers.base import DemonstratorExplorer, Explorer, MPCExplorer, RandomExplorer
+from agent.explorers.base import (
+    DemonstratorExplorer,
+    Explorer,
+    MixedExplorer,
+    MPCExplorer,
+    RandomExplorer,
+)
 from agent.explorers.mpc import MPCPlanner
 from agent.explorers.sb3 import BudgetCallback, IntrinsicRewardWrapper, make_sb3
 from agent.interaction import InteractionTracker
 from agent.learner import ActiveLearner
 from agent.loop import episode_seed, run_loop
 from agent.make_env import make_env
+from agent.pixel_learner import PixelLearner, pixel_view
 from agent.probes import ensure_probe_set
 from agent.report import write_run_report_or_warn
 from agent.run_dir import config_hash, open_run_dir, write_json_atomic
@@ -41,6 +48,8 @@ from world_model.checkpoint import load_checkpoint, save_checkpoint
 from world_model.dataset import DatasetWriter, load_dataset
 from world_model.metrics_log import MetricsLogger
 from world_model.models import build_model
+from world_model.pixels import PixelWorldModel
+from world_model.probe import ProbeSet
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
@@ -90,7 +99,12 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
     # next state (13 floats per agent) instead.
     cond_dim = action_dim if cfg.loop.observe_actions else 13 * len(layout.indices("agent"))
     model = build_model(cfg.world_model, layout, cond_dim)
-    trainer = ModelTrainer(model, cfg.world_model)
+    pixels = cfg.loop.observation == "pixels"
+    trainer = (
+        ModelTrainer(PixelWorldModel(cfg.pixels, cond_dim), cfg.pixels)
+        if pixels
+        else ModelTrainer(model, cfg.world_model)
+    )
     signal = build_curiosity(
         cfg.curiosity, model, layout.obs_dim, cond_dim, layout,
         make_model=lambda: build_model(cfg.world_model, layout, cond_dim),
@@ -100,18 +114,19 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
     replay = Replay(cfg.budget, layout.obs_dim, cond_dim, layout.n_entities, replay_rng)
     # One shard per checkpoint interval: shards end exactly where checkpoints are taken.
     shard_rows = cfg.loop.checkpoint_every + cfg.env.max_episode_steps + 1
-    seen = "actions" if cfg.loop.observe_actions else "video"
+    seen = "actions" if cfg.loop.observe_actions else "pixels" if pixels else "video"
     source = f"{cfg.agent.name}/{cfg.curiosity.name}/{seen}"
     meta = dataset_meta(scene, "train", {"source": source, "seed": cfg.seed})
     if not cfg.loop.observe_actions:  # the "action" field holds the agent's observed motion
         extra = {**meta.extra, "action_field": "agent_motion"}
         meta = dataclasses.replace(meta, action_dim=cond_dim, extra=extra)
     writer = DatasetWriter(run_dir / "data", meta, shard_rows=shard_rows)
-    learner = ActiveLearner(
+    parts: dict[str, Any] = dict(
         cfg=cfg.loop, replay=replay, writer=writer, trainer=trainer, curiosity=signal,
         probe=probe, logger=MetricsLogger(run_dir), interaction=InteractionTracker(layout),
         horizon=cfg.world_model.horizon, layout=layout,
     )  # fmt: skip
+    learner = _pixel_learner(cfg, scene, probe, parts) if pixels else ActiveLearner(**parts)
     warmup = RandomExplorer(action_dim, np.random.default_rng(rng.integers(2**63)))
     explorer: Explorer | None
     if cfg.agent.name == "random":
@@ -131,7 +146,42 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
         explorer = MPCExplorer(planner)
     else:
         explorer = None
+    if explorer is not None and cfg.loop.passive_fraction > 0:
+        passive_rng = np.random.default_rng([cfg.seed, 7])  # leaves the other streams as they were
+        passive: Explorer = (
+            DemonstratorExplorer(layout, action_dim, passive_rng)
+            if cfg.loop.passive_policy == "demonstrator"
+            else RandomExplorer(action_dim, passive_rng)
+        )
+        explorer = MixedExplorer(
+            explorer, passive, cfg.loop.passive_fraction, lambda: learner.episode
+        )
     return Run(cfg, run_dir, resumed, env, learner, explorer, warmup, signal)
+
+
+def _pixel_learner(
+    cfg: RunConfig, scene: ContactSceneEnv, probe: ProbeSet, parts: dict[str, Any]
+) -> PixelLearner:
+    """The ``video_pixels`` learner: a render-only scene copy, and the frames of the probe set
+    and of the readout set (a second probe set, another seed) it is scored with."""
+    size = cfg.pixels.size
+    renderer = make_env(cfg.env, render_mode="rgb_array", width=size, height=size).unwrapped
+    assert isinstance(renderer, ContactSceneEnv)
+    readout_cfg = dataclasses.replace(
+        cfg.probe,
+        path=None,
+        seed=cfg.probe.seed + cfg.pixels.readout_seed_offset,
+        min_per_regime=cfg.pixels.readout_min_per_regime,
+    )
+    readout = ensure_probe_set(readout_cfg, cfg.env, scene)
+    print(f"rendering {len(probe.data) + len(readout.data)} probe and readout frames ...")
+    return PixelLearner(
+        **parts,
+        renderer=renderer,
+        pixels=cfg.pixels,
+        readout_view=pixel_view(renderer, readout),
+        probe_view=pixel_view(renderer, probe),
+    )
 
 
 def run(cfg: RunConfig, resolved: DictConfig) -> Path:
@@ -147,7 +197,10 @@ def run(cfg: RunConfig, resolved: DictConfig) -> Path:
     checkpoint = _checkpointer(r)
     if r.learner.env_step < cfg.budget:
         if r.explorer is not None:
-            reward = lambda o, a, n: intrinsic_reward(r.signal, o, a, n)  # noqa: E731
+            if cfg.loop.observation == "pixels":  # the behaviour policy reads no reward
+                reward = lambda o, a, n: 0.0  # noqa: E731
+            else:
+                reward = lambda o, a, n: intrinsic_reward(r.signal, o, a, n)  # noqa: E731
             if cfg.loop.collectors > 1:  # random episodes from Ray actors (the only Ray here)
                 from agent.sweep.collectors import collect_in_parallel
 
@@ -172,6 +225,7 @@ def run(cfg: RunConfig, resolved: DictConfig) -> Path:
                 "content_hash": r.learner.probe.content_hash,
             },
             "interaction_totals": r.learner.interaction.totals,
+            "explorer_steps": getattr(r.explorer, "steps", None),
             "final": final,
         },
     )
@@ -217,6 +271,7 @@ def _resume(r: Run) -> None:
     learner.logger.truncate_after(learner.env_step)
     data = load_dataset(r.run_dir / "data")
     learner.replay.extend(data)
+    learner.on_replay_restored()
     r.warmup.load_state_dict(state["warmup"])
     if r.explorer is not None and "explorer" in state:
         r.explorer.load_state_dict(state["explorer"])

@@ -34,3 +34,21 @@ def render_labelled(env: ContactSceneEnv, regime: np.ndarray, blend: float = 0.7
     if frame is None:
         raise ValueError("render_labelled needs an env made with render_mode='rgb_array'")
     return frame
+
+
+def render_states(env: ContactSceneEnv, obs: np.ndarray) -> np.ndarray:
+    """Frames of the states ``obs (N, D)``, channel first: ``(N, 3, H, W)`` uint8.
+
+    Each state is put into ``env`` with :meth:`ContactSceneEnv.set_state_from_obs` and
+    rendered; ``env`` (made with ``render_mode="rgb_array"``) is used for nothing else, so the
+    frames depend on the states alone. This is how the ``video_pixels`` source sees a stream.
+    """
+    obs = np.asarray(obs, dtype=np.float32).reshape(-1, env.layout.obs_dim)
+    out = np.empty((len(obs), 3, env.height, env.width), np.uint8)
+    for i, o in enumerate(obs):
+        env.set_state_from_obs(o)
+        frame = env.render()
+        if frame is None:
+            raise ValueError("render_states needs an env made with render_mode='rgb_array'")
+        out[i] = frame.transpose(2, 0, 1)
+    return out

@@ -98,3 +98,57 @@ class WorldModelConfig:
             value = getattr(self, name)
             if not value >= 0:
                 raise ValueError(f"WorldModelConfig.{name} must be >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class PixelModelConfig:
+    """The pixel world model and its readout (``pixels.*``; used by ``loop.observation=pixels``).
+
+    Attributes:
+        size: frames are ``size x size`` RGB (a multiple of 8).
+        channels: channels of the CNN's first layer (doubled once after).
+        latent_dim: size of the frame latent.
+        hidden: width of the predictor's hidden layers.
+        depth: hidden layers of the predictor.
+        n_members: predictor ensemble members.
+        lr: Adam learning rate.
+        grad_clip: maximum global gradient norm.
+        latent_weight: weight of the latent-prediction term against reconstruction.
+        foreground_weight: reconstruction weight of a pixel grows by this much per unit of
+            its distance (summed over RGB, in [0, 3]) from the batch's mean frame.
+        readout_ridge: ridge penalty of the linear state readout.
+        readout_min_per_regime: entity-transitions per regime in the readout set.
+        readout_seed_offset: the readout set is built with ``probe.seed + readout_seed_offset``.
+        max_nonfinite: consecutive non-finite updates tolerated before the trainer raises.
+        snapshot_every: good updates between snapshots of the last good state.
+    """
+
+    size: int = 64
+    channels: int = 16
+    latent_dim: int = 64
+    hidden: int = 256
+    depth: int = 2
+    n_members: int = 5
+    lr: float = 1e-3
+    grad_clip: float = 10.0
+    latent_weight: float = 1.0
+    foreground_weight: float = 20.0
+    readout_ridge: float = 0.1
+    readout_min_per_regime: int = 200
+    readout_seed_offset: int = 1
+    max_nonfinite: int = 5
+    snapshot_every: int = 10
+
+    def __post_init__(self) -> None:
+        for name in ("size", "channels", "latent_dim", "hidden", "n_members", "max_nonfinite"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"pixels.{name} must be an integer >= 1, got {value!r}")
+        if self.size % 8:
+            raise ValueError(f"pixels.size must be a multiple of 8, got {self.size!r}")
+        for name in ("lr", "grad_clip", "readout_ridge"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"pixels.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("latent_weight", "foreground_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"pixels.{name} must be >= 0, got {getattr(self, name)!r}")

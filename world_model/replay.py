@@ -133,9 +133,16 @@ class Replay:
 
     def sample(self, batch_size: int) -> TransitionBatch:
         """Uniform transitions: a :class:`TransitionBatch` of CPU tensors, ``B = batch_size``."""
+        return self.at(self.sample_indices(batch_size))
+
+    def sample_indices(self, batch_size: int) -> np.ndarray:
+        """``(B,)`` uniform row indices (rows are in insertion order until the replay is full)."""
         if self._size == 0:
             raise ValueError("cannot sample from an empty Replay")
-        idx = self.rng.integers(0, self._size, size=batch_size)
+        return self.rng.integers(0, self._size, size=batch_size)
+
+    def at(self, idx: np.ndarray) -> TransitionBatch:
+        """The transitions stored at rows ``idx``, as a :class:`TransitionBatch`."""
         return TransitionBatch(
             obs=torch.from_numpy(self._obs[idx]),
             action=torch.from_numpy(self._action[idx]),

@@ -18,8 +18,9 @@ import torch
 from torch import Tensor
 
 from world_model.batch import SequenceBatch, TransitionBatch
-from world_model.config import WorldModelConfig
+from world_model.config import PixelModelConfig, WorldModelConfig
 from world_model.models.base import LatentDynamicsModel
+from world_model.pixels import PixelBatch, PixelWorldModel
 
 
 class NonFiniteUpdateError(RuntimeError):
@@ -27,14 +28,18 @@ class NonFiniteUpdateError(RuntimeError):
 
 
 class ModelTrainer:
-    """Adam updates of one world model.
+    """Adam updates of one world model (a state model, or the pixel model of ``video_pixels``).
 
     Args:
         model: the model to train (its parameters, normalisers and EMA target).
         cfg: ``lr``, ``grad_clip``, ``max_nonfinite`` and ``snapshot_every`` are used.
     """
 
-    def __init__(self, model: LatentDynamicsModel, cfg: WorldModelConfig) -> None:
+    def __init__(
+        self,
+        model: LatentDynamicsModel | PixelWorldModel,
+        cfg: WorldModelConfig | PixelModelConfig,
+    ) -> None:
         self.model = model
         self.cfg = cfg
         self.params = [p for p in model.parameters() if p.requires_grad]
@@ -85,11 +90,12 @@ class ModelTrainer:
         return all(bool(torch.isfinite(p).all()) for p in self.params)
 
     # -- the update -----------------------------------------------------------------------------
-    def update(self, batch: SequenceBatch | TransitionBatch) -> dict[str, float]:
+    def update(self, batch: SequenceBatch | TransitionBatch | PixelBatch) -> dict[str, float]:
         """One guarded gradient step.
 
         Args:
-            batch: a :class:`SequenceBatch` (or a :class:`TransitionBatch`, used as ``H = 1``).
+            batch: a :class:`SequenceBatch` (or a :class:`TransitionBatch`, used as ``H = 1``);
+                a :class:`PixelBatch` for a :class:`PixelWorldModel`.
 
         Returns:
             ``wm/loss/<term>`` for every loss term, ``wm/grad_norm`` (before clipping),
@@ -101,8 +107,8 @@ class ModelTrainer:
         if isinstance(batch, TransitionBatch):
             batch = batch.as_sequence()
         self.attempts += 1
-        self.model.update_normalizers(batch)
-        losses = self.model.loss(batch)
+        self.model.update_normalizers(batch)  # type: ignore[arg-type]
+        losses = self.model.loss(batch)  # type: ignore[arg-type]
         self.optimizer.zero_grad(set_to_none=True)
         losses["total"].backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.params, self.cfg.grad_clip, foreach=True)

@@ -1,7 +1,9 @@
-"""The explorer interface, and the ``random`` and ``mpc`` explorers driven by our own loop."""
+"""The explorer interface, and the explorers driven by our own loop: ``random``, ``mpc``, the
+demonstrator of the video sources, and the mixing sweep's passive/active mix."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -95,3 +97,50 @@ class MPCExplorer:
         self.planner.load_state_dict(state["planner"])
         self._action = np.asarray(state["action"], np.float32)
         self._held = int(state["held"])
+
+
+def is_passive_episode(episode: int, fraction: float) -> bool:
+    """Whether episode ``episode`` goes to the passive policy when ``fraction`` of episodes do:
+    evenly interleaved (0.25: every 4th episode), the same on every seed and on resume."""
+    return int((episode + 1) * fraction) > int(episode * fraction)
+
+
+class MixedExplorer:
+    """The mixing sweep's explorer: a ``passive_fraction`` of episodes, evenly interleaved, is
+    acted by a passive behaviour policy (the demonstrator, or random actions) and the rest by
+    the active explorer. Which one acts is decided at each episode start from the learner's
+    episode index (``episode()``), so a resumed run makes the same choices."""
+
+    def __init__(
+        self, active: Explorer, passive: Explorer, fraction: float, episode: Callable[[], int]
+    ) -> None:
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"passive fraction must be in [0, 1], got {fraction!r}")
+        self.active, self.passive, self.fraction, self.episode = active, passive, fraction, episode
+        self.steps = {"active": 0, "passive": 0}
+        self._current: Explorer = active
+
+    @property
+    def acting_passively(self) -> bool:
+        return self._current is self.passive
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        self.steps["passive" if self.acting_passively else "active"] += 1
+        return self._current.act(obs)
+
+    def reset(self) -> None:
+        passive = is_passive_episode(self.episode(), self.fraction)
+        self._current = self.passive if passive else self.active
+        self._current.reset()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "active": self.active.state_dict(),
+            "passive": self.passive.state_dict(),
+            "steps": dict(self.steps),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.active.load_state_dict(state["active"])
+        self.passive.load_state_dict(state["passive"])
+        self.steps = {k: int(v) for k, v in state["steps"].items()}

@@ -61,6 +61,11 @@ def restore_model(run: RunFolder, layout: EntityLayout, action_dim: int) -> Rest
     path = run.path / CHECKPOINT
     if not path.is_file():
         raise ReportError(f"{run.path}: no {CHECKPOINT} (the run saved no model yet)")
+    if run.config.get("loop", {}).get("observation", "states") == "pixels":
+        raise ReportError(
+            f"{run.path}: a pixel world model (source video_pixels) imagines latents, not "
+            "states; the real-vs-imagined video is drawn for state models only"
+        )
     state = load_checkpoint(path)
     cfg = typed_section(WorldModelConfig, run.config.world_model)
     if run.condition == "agent_motion":

@@ -81,23 +81,8 @@ def run_sweep(settings: SweepConfig, run_overrides: list[str]) -> int:
     todo = [t for t in trials if states[t.name] != "done"]
     interrupted = False
     if todo:
-        session = connect(settings.ray.address, settings.ray.num_cpus)
-        try:
-            import ray
-
-            nodes = [n for n in ray.nodes() if n["Alive"]]
-            print(
-                f"ray: {session.address}, {len(nodes)} node(s), {cluster_cpus()} CPUs", flush=True
-            )
-            if not session.local or len(nodes) > 1:
-                check_shared_storage(sweep_dir)
-            check_fits(todo, nodes)
-            _execute(todo, states, settings, outcome)
-        except KeyboardInterrupt:
-            interrupted = True
-            print("\ninterrupted: rerun the same command to resume the sweep", flush=True)
-        finally:
-            session.stop()
+        done, interrupted = run_trials(todo, settings, sweep_dir)
+        outcome.update(done)
     rows = [trial_row(t.name, t.point, *outcome.get(t.name, ("not run", None))) for t in trials]
     write_csv(sweep_dir / RESULTS, rows)
     print(format_table(rows, list(grid.axes)))
@@ -109,6 +94,36 @@ def run_sweep(settings: SweepConfig, run_overrides: list[str]) -> int:
         print(f"{len(failed)} trial(s) did not finish: {', '.join(failed)}", flush=True)
         return 1
     return 0
+
+
+def run_trials(
+    trials: list[Trial], settings: SweepConfig, folder: Path
+) -> tuple[dict[str, tuple[str, dict[str, Any] | None]], bool]:
+    """Run (or resume) ``trials`` as Ray tasks on the configured Ray; also used by
+    ``contactlab compare executor=ray``.
+
+    Returns:
+        ``(outcome, interrupted)``: trial name -> ``("done", summary)`` or ``("failed",
+        None)``, and whether Ctrl-C stopped it.
+    """
+    states = {t.name: trial_state(t) for t in trials}
+    outcome: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    session = connect(settings.ray.address, settings.ray.num_cpus)
+    try:
+        import ray
+
+        nodes = [n for n in ray.nodes() if n["Alive"]]
+        print(f"ray: {session.address}, {len(nodes)} node(s), {cluster_cpus()} CPUs", flush=True)
+        if not session.local or len(nodes) > 1:
+            check_shared_storage(folder)
+        check_fits(trials, nodes)
+        _execute(trials, states, settings, outcome)
+    except KeyboardInterrupt:
+        print("\ninterrupted: rerun the same command to resume", flush=True)
+        return outcome, True
+    finally:
+        session.stop()
+    return outcome, False
 
 
 def check_fits(trials: list[Trial], nodes: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from world_model.dataset import load_dataset
 
-SOURCES = ["random", "video_states", "video_random", "active"]
+SOURCES = ["random", "video_states", "video_pixels", "video_random", "active", "mix50"]
 
 
 def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
@@ -37,6 +37,12 @@ def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
         # Video sources never store actions: the "action" field holds the agent's motion (13).
         assert data.meta.action_dim == (13 if watched else 2)
         assert (data.meta.extra.get("action_field") == "agent_motion") == watched
+    assert (
+        load_dataset(folder / "runs/video_pixels-s0/data").meta.extra["source"].endswith("/pixels")
+    )
+    # mix50: half of the episodes after the warm-up (100 steps) acted by the demonstrator.
+    mixed = json.loads((folder / "runs/mix50-s0/summary.json").read_text())["explorer_steps"]
+    assert mixed["active"] + mixed["passive"] == 300 and mixed["passive"] > 0
     again = subprocess.run(
         [sys.executable, "-m", "agent.cli", *args],
         cwd=tmp_path,
@@ -54,3 +60,28 @@ def test_a_bad_run_override_fails_before_any_run(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 2 and "update_every" in out.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_adding_sources_or_seeds_keeps_the_comparison_folder() -> None:
+    from omegaconf import OmegaConf
+
+    from agent.compare import identity
+
+    a = OmegaConf.create({"sources": ["random"], "seeds": 2, "budget": 100, "run_overrides": []})
+    b = OmegaConf.create(
+        {"sources": ["random", "video_pixels"], "seeds": 5, "budget": 100, "run_overrides": []}
+    )
+    c = OmegaConf.create({"sources": ["random"], "seeds": 2, "budget": 200, "run_overrides": []})
+    assert identity(a) == identity(b)
+    assert identity(a) != identity(c)  # another budget is another comparison
+
+
+def test_bad_mix_source_is_refused_naming_it() -> None:
+    import pytest
+
+    from agent.compare import CompareConfig, source_overrides
+    from agent.config import ConfigError
+
+    assert source_overrides("mix25") == ["source=active", "loop.passive_fraction=0.25"]
+    with pytest.raises(ConfigError, match="mix250"):
+        CompareConfig(sources=["random", "mix250"])

@@ -97,3 +97,44 @@ def test_budget_callback_stops_learning() -> None:
     model = make_sb3("sac", env, seed=0, kwargs={"learning_starts": 10, "batch_size": 16})
     model.learn(total_timesteps=10_000, callback=BudgetCallback(lambda: steps["n"] >= 30))
     assert steps["n"] == 30
+
+
+def test_mixed_explorer_interleaves_the_passive_fraction_and_resumes() -> None:
+    from agent.explorers.base import MixedExplorer, RandomExplorer, is_passive_episode
+
+    for fraction in (0.0, 0.25, 0.5, 1.0):
+        chosen = [is_passive_episode(e, fraction) for e in range(100)]
+        assert sum(chosen) == round(100 * fraction)
+    assert [is_passive_episode(e, 0.25) for e in range(8)] == [False, False, False, True] * 2
+
+    class Constant(RandomExplorer):
+        def act(self, obs: np.ndarray) -> np.ndarray:
+            return np.full(self.action_dim, 0.5, np.float32)
+
+    episode = {"i": 0}
+    mixed = MixedExplorer(
+        RandomExplorer(2, np.random.default_rng(0)),
+        Constant(2, np.random.default_rng(1)),
+        0.5,
+        lambda: episode["i"],
+    )
+    acted = []
+    for i in range(4):
+        episode["i"] = i
+        mixed.reset()
+        acted.append(bool(np.all(mixed.act(np.zeros(3)) == 0.5)))
+    assert acted == [False, True, False, True]
+    assert mixed.steps == {"active": 2, "passive": 2}
+    state = mixed.state_dict()
+    again = MixedExplorer(
+        RandomExplorer(2, np.random.default_rng(5)),
+        Constant(2, np.random.default_rng(6)),
+        0.5,
+        lambda: 4,
+    )
+    again.load_state_dict(state)
+    episode["i"] = 4
+    mixed_next = (mixed.reset(), mixed.act(np.zeros(3)))[1]
+    again.reset()
+    np.testing.assert_array_equal(again.act(np.zeros(3)), mixed_next)
+    assert again.steps == mixed.steps
