@@ -268,7 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from agent.sweep.cluster import ClusterError
     from envs.probe import ProbeShortfall
     from envs.scene import SceneError
+    from world_model.atomic import StorageFull
     from world_model.dataset import DatasetError
+    from world_model.errors import CheckpointError, NonFiniteUpdateError
 
     handler = COMMANDS[args.command][0]
     try:
@@ -281,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ProbeShortfall,
         FileExistsError,
         ClusterError,
+        StorageFull,
+        CheckpointError,
+        NonFiniteUpdateError,
     ) as exc:
         print(f"contactlab {args.command}: error: {exc}", file=sys.stderr)
         return 2

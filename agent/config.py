@@ -370,6 +370,13 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
         raise
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(_explain(str(exc), schema)) from None
+    except AttributeError as exc:  # "+key=..." added a key the frozen schema does not have
+        found = re.search(r"field '([^']+)'", str(exc))
+        key = found.group(1) if found else str(exc)
+        raise ConfigError(
+            f"unknown key {key!r}: not a key of the {name} config (its keys: "
+            f"`contactlab {name.replace('_', ' ')} --print-config`)"
+        ) from None
     except ValueError as exc:  # a part's own __post_init__ check (e.g. WorldModelConfig)
         message = str(exc)
         for cls, key in _SCHEMA_KEYS.items():  # name the config key, not the class

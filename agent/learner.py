@@ -25,7 +25,7 @@ from world_model.metrics_log import MetricsLogger
 from world_model.models.base import LatentDynamicsModel
 from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe
 from world_model.replay import Replay
-from world_model.trainer import ModelTrainer
+from world_model.trainer import ModelTrainer, NonFiniteUpdateError
 
 _LABELS = ("regime", "pair_kind", "critical", "approach_speed", "impulse")
 
@@ -115,9 +115,12 @@ class ActiveLearner:
             return
         wm: dict[str, float] = {}
         for _ in range(n_updates):
-            wm = self.trainer.update(
-                self.replay.sample_sequences(self.cfg.batch_size, self.horizon)
-            )
+            try:
+                wm = self.trainer.update(
+                    self.replay.sample_sequences(self.cfg.batch_size, self.horizon)
+                )
+            except NonFiniteUpdateError as exc:
+                raise NonFiniteUpdateError(f"at env step {self.env_step}, {exc}") from None
             self.updates += 1
         cur = self.curiosity.update(self.replay.sample(self.cfg.batch_size))
         self._train_log = {**wm, **cur}

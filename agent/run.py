@@ -15,6 +15,7 @@ their policy weights and optimizer; an unfinished PPO rollout or SAC's own repla
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from agent.report import write_run_report_or_warn
 from agent.run_dir import config_hash, open_run_dir, write_json_atomic
 from curiosity import build_curiosity
 from envs.scene import ContactSceneEnv
-from world_model.checkpoint import load_checkpoint, save_checkpoint
+from world_model.checkpoint import load_latest_checkpoint, previous_path, save_checkpoint
 from world_model.dataset import DatasetWriter, load_dataset
 from world_model.metrics_log import MetricsLogger
 from world_model.models import build_model
@@ -187,7 +188,9 @@ def _pixel_learner(
 def run(cfg: RunConfig, resolved: DictConfig) -> Path:
     """Build, resume if there is a checkpoint, collect until the budget, summarise."""
     r = build_run(cfg, resolved)
-    if r.resumed and (r.run_dir / CHECKPOINT).exists():
+    if r.resumed and (
+        (r.run_dir / CHECKPOINT).exists() or previous_path(r.run_dir / CHECKPOINT).exists()
+    ):
         _resume(r)
     else:
         if r.resumed:  # crashed before its first checkpoint: start clean
@@ -263,7 +266,9 @@ def _checkpointer(r: Run) -> Any:
 
 
 def _resume(r: Run) -> None:
-    state = load_checkpoint(r.run_dir / CHECKPOINT)
+    state, _, warning = load_latest_checkpoint(r.run_dir / CHECKPOINT)
+    if warning:
+        print(warning, file=sys.stderr)
     learner = r.learner
     stored = int(state["stored"])
     learner.writer.drop_after(stored)  # forget shards flushed after the checkpoint

@@ -2,8 +2,12 @@
 
 Saving walks the state first and refuses any non-finite float (a NaN-poisoned model is worse
 than no checkpoint), then writes with ``torch.save`` to a temp file in the same folder, fsyncs
-and ``os.replace``s it. Loading always uses ``torch.load(weights_only=True)``, which refuses
-arbitrary Python objects, so a crafted file cannot run code. numpy arrays are stored as tensors
+and ``os.replace``s it. The version it replaces is kept as ``<name>.prev<suffix>`` (a hard
+link, so at every instant both names hold a complete file), and temp files of writers that
+died mid-write are removed. :func:`load_latest_checkpoint` falls back to that previous one,
+naming both, when the latest is missing or unreadable. Loading always uses
+``torch.load(weights_only=True)``, which refuses arbitrary Python objects, so a crafted file
+cannot run code. numpy arrays are stored as tensors
 tagged with :data:`_ARRAY_TAG` and come back as numpy arrays.
 """
 
@@ -18,15 +22,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from world_model.atomic import write_atomic
+from world_model.atomic import remove_stale_temps, write_atomic
+from world_model.errors import CheckpointError
 
 FORMAT = "contactlab-checkpoint/1"
 _FORMAT_KEY = "__format__"
 _ARRAY_TAG = "__ndarray__"
-
-
-class CheckpointError(Exception):
-    """A checkpoint could not be written or read; the message names the file."""
 
 
 def _pack(value: Any, key: str, path: Path) -> Any:
@@ -90,7 +91,51 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
     buf = io.BytesIO()
     torch.save(packed, buf)
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, buf.getvalue())
+    remove_stale_temps(target)
+    write_atomic(target, buf.getvalue(), before_replace=lambda: _keep_previous(target))
+
+
+def previous_path(path: str | os.PathLike[str]) -> Path:
+    """Where the checkpoint replaced by the last save of ``path`` is kept."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}.prev{p.suffix}")
+
+
+def _keep_previous(target: Path) -> None:
+    if not target.exists():
+        return
+    prev = previous_path(target)
+    link = prev.with_name(f".{prev.name}.link")
+    link.unlink(missing_ok=True)
+    os.link(target, link)
+    os.replace(link, prev)
+
+
+def load_latest_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Path, str]:
+    """Load ``path``, or the previous checkpoint if ``path`` is missing or unreadable.
+
+    Returns:
+        ``(state, the file loaded, a warning)``: the warning is ``""`` when ``path`` loaded,
+        else it names the bad latest checkpoint, why, and the previous one used instead.
+
+    Raises:
+        CheckpointError: neither loads; the message names both files.
+    """
+    latest, prev = Path(path), previous_path(path)
+    try:
+        return load_checkpoint(latest), latest, ""
+    except CheckpointError as exc:
+        if not prev.is_file():
+            raise CheckpointError(f"{exc}; no previous checkpoint {prev} to fall back to") from None
+        try:
+            state = load_checkpoint(prev)
+        except CheckpointError as exc_prev:
+            raise CheckpointError(f"{exc}; the previous one is bad too: {exc_prev}") from None
+        warning = (
+            f"warning: {exc}; using the previous good checkpoint {prev} instead (the work "
+            "done after it is redone)"
+        )
+        return state, prev, warning
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -17,7 +17,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from world_model.atomic import write_atomic
+from world_model.atomic import remove_stale_temps, write_atomic, writing
+
+
+def _step(line: str) -> float:
+    """The step of a JSONL row; a row cut short by a crash (no valid JSON) sorts last."""
+    try:
+        return float(json.loads(line)["step"])
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return float("inf")
 
 
 def _json_value(v: float) -> float | None:
@@ -37,6 +45,8 @@ class MetricsLogger:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.jsonl_path = self.run_dir / "metrics.jsonl"
         self.csv_path = self.run_dir / "metrics.csv"
+        for path in (self.jsonl_path, self.csv_path):  # left by a writer killed mid-write
+            remove_stale_temps(path)
         self._header: list[str] = self._read_header()
         self._tb: Any = None
         if tensorboard:
@@ -72,7 +82,7 @@ class MetricsLogger:
             metrics: flat ``{namespaced key: value}``.
         """
         row: dict[str, Any] = {"step": int(step), **{k: float(v) for k, v in metrics.items()}}
-        with open(self.jsonl_path, "a") as f:
+        with writing(self.jsonl_path), open(self.jsonl_path, "a") as f:
             f.write(
                 json.dumps({k: _json_value(v) if k != "step" else v for k, v in row.items()}) + "\n"
             )
@@ -83,7 +93,7 @@ class MetricsLogger:
             self._rewrite_csv(
                 [*self._header, *new] if self._header else list(row), self._read_rows()
             )
-        with open(self.csv_path, "a", newline="") as f:
+        with writing(self.csv_path), open(self.csv_path, "a", newline="") as f:
             csv.DictWriter(f, fieldnames=self._header, restval="").writerow(row)
             f.flush()
             os.fsync(f.fileno())
@@ -96,11 +106,17 @@ class MetricsLogger:
         """Drop rows with a step greater than ``step`` from the JSONL and CSV files."""
         if self.jsonl_path.exists():
             lines = [ln for ln in self.jsonl_path.read_text().splitlines() if ln.strip()]
-            kept = [ln for ln in lines if json.loads(ln)["step"] <= step]
+            kept = [ln for ln in lines if _step(ln) <= step]
             write_atomic(self.jsonl_path, "".join(ln + "\n" for ln in kept).encode())
-        if self.csv_path.exists():
-            rows = [r for r in self._read_rows() if int(r["step"]) <= step]
-            self._rewrite_csv(self._header, rows)
+            # The CSV is rebuilt from the JSONL: a CSV row cut short by a crash cannot be told
+            # from a whole one, a JSONL row can.
+            rows = [json.loads(ln) for ln in kept]
+            header = list(dict.fromkeys(k for row in rows for k in row))
+            self._rewrite_csv(
+                header, [{k: "" if v is None else v for k, v in r.items()} for r in rows]
+            )
+        elif self.csv_path.exists():
+            self._rewrite_csv([], [])
 
     def close(self) -> None:
         if self._tb is not None:

@@ -19,12 +19,9 @@ from torch import Tensor
 
 from world_model.batch import SequenceBatch, TransitionBatch
 from world_model.config import PixelModelConfig, WorldModelConfig
+from world_model.errors import NonFiniteUpdateError
 from world_model.models.base import LatentDynamicsModel
 from world_model.pixels import PixelBatch, PixelWorldModel
-
-
-class NonFiniteUpdateError(RuntimeError):
-    """Too many consecutive world-model updates had a non-finite loss or gradient."""
 
 
 class ModelTrainer:
@@ -141,7 +138,9 @@ class ModelTrainer:
             where = f"loss term {bad!r}" if bad != "grad_norm" else "the gradient norm"
             raise NonFiniteUpdateError(
                 f"world model update {self.attempts}: {self._consecutive} consecutive non-finite "
-                f"updates; {where} is {values[bad]} (max_nonfinite={self.cfg.max_nonfinite})"
+                f"updates; {where} is {values[bad]} (max_nonfinite={self.cfg.max_nonfinite}). "
+                "The weights are those of the last good update and the last checkpoint is "
+                "intact; check the data, or lower the learning rate"
             )
 
     # -- resume -----------------------------------------------------------------------------------
