@@ -93,6 +93,10 @@ def summarize(folder: Path, sources: list[str], baseline: str) -> dict[str, Any]
     out: dict[str, Any] = {"protocol": _protocol(data), "threshold_impact_mm": threshold}
     out["sources"] = {source: _source_entry(runs, threshold) for source, runs in data.items()}
     base_reach = out["sources"][baseline]["steps_to_threshold"]["mean_curve"]
+    for entry in out["sources"].values():  # env steps the baseline needs / this source needs
+        reach = entry["steps_to_threshold"]["mean_curve"]
+        ok = np.isfinite(reach) and reach > 0
+        entry["speedup_vs_baseline"] = base_reach / reach if ok else None
     if "active" in out["sources"]:
         reach = out["sources"]["active"]["steps_to_threshold"]["mean_curve"]
         finite = np.isfinite(reach) and reach > 0

@@ -29,6 +29,7 @@ def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
     assert summary["protocol"]["env_steps"] == [400]
     assert summary["protocol"]["world_model_updates"] == [100]  # 0.25 per transition, every source
     assert set(summary["sources"]) == set(SOURCES) and "active_vs_random_speedup" in summary
+    assert all("speedup_vs_baseline" in e for e in summary["sources"].values())
     assert (folder / "table.md").exists() and summary["plain_summary"]
     for source in SOURCES:
         data = load_dataset(folder / f"runs/{source}-s0/data")

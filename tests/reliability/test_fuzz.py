@@ -54,6 +54,9 @@ def test_fuzzed_states_and_actions_never_reach_the_dataset(tmp_path: Path) -> No
             obs, _ = env.reset(seed=i)
     learner.writer.flush()
     data = load_dataset(learner.writer.path)
+    print(
+        f"fuzz: 400 steps, {unstable} unstable, {refused} bad actions refused, {len(data)} stored"
+    )
     assert unstable > 10 and refused > 5
     assert len(data) == learner.env_step == 400 - refused - unstable
     for name in ("obs", "next_obs", "action", "reward", "approach_speed", "impulse"):
