@@ -146,7 +146,7 @@ def compare(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) 
         for i, p in enumerate(todo, 1):
             print(f"[{i}/{len(todo)}] {p.source} seed {p.seed}")
             run(p.cfg, p.resolved)
-    summarize(folder, cfg.sources, cfg.baseline)
+    summarize(folder, cfg.sources, cfg.baseline, cfg.seeds)
     return folder
 
 

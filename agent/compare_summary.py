@@ -16,9 +16,11 @@ REGIMES = ("impact", "contact", "free", "rest")
 RATES = ("moved1", "moved2", "airborne", "flipped")
 
 
-def _load_runs(folder: Path, source: str) -> list[dict[str, Any]]:
+def _load_runs(folder: Path, source: str, seeds: int) -> list[dict[str, Any]]:
+    """The finished runs of ``source`` with seeds ``0 .. seeds-1`` (a comparison folder may
+    hold more seeds from an earlier, larger command)."""
     runs = []
-    for run in sorted((folder / "runs").glob(f"{source}-s*")):
+    for run in (folder / "runs" / f"{source}-s{k}" for k in range(seeds)):
         if not (run / "summary.json").exists():
             continue
         rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -82,9 +84,10 @@ def _source_entry(runs: list[dict], threshold: float) -> dict[str, Any]:
     return entry
 
 
-def summarize(folder: Path, sources: list[str], baseline: str) -> dict[str, Any]:
-    """Write ``summary.json``, ``table.md`` and ``errors.png`` in ``folder``; return the summary."""
-    data = {s: _load_runs(folder, s) for s in sources}
+def summarize(folder: Path, sources: list[str], baseline: str, seeds: int) -> dict[str, Any]:
+    """Write ``summary.json``, ``table.md`` and ``errors.png`` in ``folder`` for seeds
+    ``0 .. seeds-1`` of ``sources``; return the summary."""
+    data = {s: _load_runs(folder, s, seeds) for s in sources}
     missing = [s for s, runs in data.items() if not runs]
     if missing:
         raise RuntimeError(f"{folder}: no finished runs for sources {missing}")

@@ -326,6 +326,12 @@ class RunConfig:
                 "an active run: it needs agent=mpc or agent=random and loop.observe_actions=true, "
                 f"not agent={self.agent.name}, observe_actions={self.loop.observe_actions}"
             )
+        if self.loop.passive_fraction > 0 and self.loop.collectors > 1:
+            raise ConfigError(
+                f"loop.passive_fraction={self.loop.passive_fraction} with loop.collectors="
+                f"{self.loop.collectors}: parallel collectors act randomly and would ignore the "
+                "passive episodes; use loop.collectors=1 for a mixing run"
+            )
         if self.loop.observation == "pixels" and self.loop.observe_actions:
             raise ConfigError(
                 "loop.observation=pixels is the video_pixels source: it needs "

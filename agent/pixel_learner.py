@@ -29,6 +29,7 @@ from agent.learner import ActiveLearner
 from envs.render import render_states
 from envs.scene import ContactSceneEnv
 from world_model.config import PixelModelConfig
+from world_model.errors import NonFiniteUpdateError
 from world_model.pixels import PixelBatch, PixelView, evaluate_pixel_model
 from world_model.probe import ProbeSet, agent_motion
 
@@ -77,7 +78,7 @@ class PixelLearner(ActiveLearner):
         info: dict,
     ) -> None:
         if not info["sim_unstable"]:  # the row ActiveLearner.observe is about to fill
-            row = len(self.replay) % self.replay.capacity
+            row = self.replay.next_row
             if self._last is not None and np.array_equal(self._last[0], obs):
                 first = self._last[1]  # this state was the previous transition's next state
             else:
@@ -107,7 +108,10 @@ class PixelLearner(ActiveLearner):
             batch = PixelBatch(
                 frames=torch.from_numpy(self._frames[idx]), cond=self.replay.at(idx).action
             )
-            wm = self.trainer.update(batch)
+            try:
+                wm = self.trainer.update(batch)
+            except NonFiniteUpdateError as exc:
+                raise NonFiniteUpdateError(f"at env step {self.env_step}, {exc}") from None
             self.updates += 1
         self._train_log = wm
 
@@ -124,6 +128,7 @@ class PixelLearner(ActiveLearner):
             self.probe.seq_len,
             self.layout,
             self.pixels.readout_ridge,
+            readout=self.pixels.readout,
         )
 
     def calibration(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,10 @@ def _keep_previous(target: Path) -> None:
     prev = previous_path(target)
     link = prev.with_name(f".{prev.name}.link")
     link.unlink(missing_ok=True)
-    os.link(target, link)
+    try:
+        os.link(target, link)
+    except OSError:  # a filesystem without hard links: a copy, still complete before replace
+        shutil.copyfile(target, link)
     os.replace(link, prev)
 
 
@@ -131,9 +135,14 @@ def load_latest_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, Any]
             state = load_checkpoint(prev)
         except CheckpointError as exc_prev:
             raise CheckpointError(f"{exc}; the previous one is bad too: {exc_prev}") from None
+        kept = ""
+        if latest.exists():  # out of the way, or the next save would keep it as "previous"
+            bad = latest.with_name(f"{latest.stem}.bad{latest.suffix}")
+            os.replace(latest, bad)
+            kept = f" (the bad file is kept as {bad})"
         warning = (
-            f"warning: {exc}; using the previous good checkpoint {prev} instead (the work "
-            "done after it is redone)"
+            f"warning: {exc}; using the previous good checkpoint {prev} instead{kept}; the "
+            "work done after it is redone"
         )
         return state, prev, warning
 

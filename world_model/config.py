@@ -116,7 +116,13 @@ class PixelModelConfig:
         latent_weight: weight of the latent-prediction term against reconstruction.
         foreground_weight: reconstruction weight of a pixel grows by this much per unit of
             its distance (summed over RGB, in [0, 3]) from the batch's mean frame.
-        readout_ridge: ridge penalty of the linear state readout.
+        readout: how object states are read out of the latents for scoring (the same for
+            every pixel model): ``"delta"``, a ridge regression from ``[z_t, z_hat_{t+1} -
+            z_t]`` to the state change, fitted on the readout set's transitions (it can also
+            fit a frame-conditioned mean change from those labels: generous to the pixel
+            model); ``"state"``, a ridge decoder of each frame's state, scored as the
+            decoded change ``g(z_hat_{t+1}) - g(z_t)`` (perception only: strict).
+        readout_ridge: ridge penalty of the linear readout (on standardised features).
         readout_min_per_regime: entity-transitions per regime in the readout set.
         readout_seed_offset: the readout set is built with ``probe.seed + readout_seed_offset``.
         max_nonfinite: consecutive non-finite updates tolerated before the trainer raises.
@@ -133,6 +139,7 @@ class PixelModelConfig:
     grad_clip: float = 10.0
     latent_weight: float = 1.0
     foreground_weight: float = 20.0
+    readout: str = "delta"
     readout_ridge: float = 0.1
     readout_min_per_regime: int = 200
     readout_seed_offset: int = 1
@@ -146,6 +153,8 @@ class PixelModelConfig:
                 raise ValueError(f"pixels.{name} must be an integer >= 1, got {value!r}")
         if self.size % 8:
             raise ValueError(f"pixels.size must be a multiple of 8, got {self.size!r}")
+        if self.readout not in ("delta", "state"):
+            raise ValueError(f"pixels.readout must be 'delta' or 'state', got {self.readout!r}")
         for name in ("lr", "grad_clip", "readout_ridge"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"pixels.{name} must be > 0, got {getattr(self, name)!r}")

@@ -113,7 +113,7 @@ class MetricsLogger:
             rows = [json.loads(ln) for ln in kept]
             header = list(dict.fromkeys(k for row in rows for k in row))
             self._rewrite_csv(
-                header, [{k: "" if v is None else v for k, v in r.items()} for r in rows]
+                header, [{k: "nan" if v is None else v for k, v in r.items()} for r in rows]
             )
         elif self.csv_path.exists():
             self._rewrite_csv([], [])

@@ -19,11 +19,15 @@ members): the prediction is scored against the size of the true latent change, s
 keeps its weight although consecutive frames differ little (1.0 = predicting no change).
 
 Scoring (:func:`evaluate_pixel_model`) needs object *states*. Every pixel model reads them out
-through the same small readout, fitted the same way whatever the source: a ridge regression
-from ``[z_t, z_hat_{t+1} - z_t]`` (ensemble-mean prediction) to the normalised state change
-``o_{t+1} - o_t``, fitted in closed form on a fixed labelled *readout set* (a second probe set,
-built by the probe policy with another seed, disjoint from the probe set scored on). The
-readout is linear, so the dynamics it reports are the ones the latent predictor learned.
+through the same small linear readout, fitted the same way whatever the source, in closed form
+on a fixed labelled *readout set* (a second probe set, built by the probe policy with another
+seed, disjoint from the probe set scored on), at every evaluation (``pixels.readout``):
+
+- ``delta`` (default): a ridge regression from ``[z_t, z_hat_{t+1} - z_t]`` (ensemble-mean
+  prediction) to the state change ``o_{t+1} - o_t``. Generous: through ``z_t`` it can also fit
+  a frame-conditioned mean change from the readout set's labelled transitions.
+- ``state``: a ridge decoder ``g`` of each frame's own state, scored as ``g(z_hat_{t+1}) -
+  g(z_t)``. Strict: it sees no transition, so every bit of dynamics comes from the predictor.
 """
 
 from __future__ import annotations
@@ -204,6 +208,41 @@ class LinearReadout:
         return ((torch.cat([x, ones], dim=1) @ weight) * scale).to(torch.float32)
 
 
+class LinearStateReadout:
+    """The stricter, perception-only readout (``pixels.readout=state``): a ridge decoder from
+    the latent of one frame to that frame's state, ``g(z) ~ o``, fitted on the readout set's
+    frames and states (no transition in it), scored as ``o' - o = g(z_hat_{t+1}) - g(z_t)``.
+    It cannot learn any dynamics: all of it must come from the latent predictor."""
+
+    def __init__(self, ridge: float) -> None:
+        self.ridge = float(ridge)
+        self._fitted: tuple[Tensor, Tensor, Tensor] | None = None  # mean, std, W
+
+    @torch.no_grad()
+    def fit(self, model: PixelWorldModel, view: PixelView) -> LinearStateReadout:
+        z = _latents(model, view.frames).to(torch.float64)
+        mean, std = z.mean(0), z.std(0).clamp(min=1e-8)
+        x = (z - mean) / std
+        obs = torch.from_numpy(view.obs).to(torch.float64)
+        eye = torch.eye(x.shape[1], dtype=torch.float64) * self.ridge * len(x)
+        self._fitted = (mean, std, torch.linalg.solve(x.T @ x + eye, x.T @ (obs - obs.mean(0))))
+        return self
+
+    def delta(self, z: Tensor, z_next: Tensor) -> Tensor:
+        """Predicted ``o' - o`` ``(N, D)``: the decoded state of ``z_next`` minus that of ``z``."""
+        if self._fitted is None:
+            raise RuntimeError("LinearStateReadout.delta before fit()")
+        _, std, weight = self._fitted
+        change = (z_next - z).to(torch.float64) / std
+        return (change @ weight).to(torch.float32)
+
+
+READOUTS: dict[str, type[LinearReadout] | type[LinearStateReadout]] = {
+    "delta": LinearReadout,
+    "state": LinearStateReadout,
+}
+
+
 @torch.no_grad()
 def evaluate_pixel_model(
     model: PixelWorldModel,
@@ -215,6 +254,7 @@ def evaluate_pixel_model(
     layout: EntityLayout,
     ridge: float,
     prefix: str = "probe",
+    readout: str = "delta",
 ) -> dict[str, Any]:
     """Probe metrics of a pixel model, keyed exactly like
     :func:`world_model.probe.evaluate_on_probe`'s: fit the readout on ``readout_view``, then
@@ -224,12 +264,16 @@ def evaluate_pixel_model(
     Args:
         probe_view: the probe set's transitions, sequences of ``seq_len`` contiguous rows.
         regime, pair_kind: the probe set's labels, ``(N, E)``.
+        readout: ``"delta"`` (:class:`LinearReadout`) or ``"state"``
+            (:class:`LinearStateReadout`).
     """
-    readout = LinearReadout(ridge).fit(model, readout_view)
+    if readout not in READOUTS:
+        raise ValueError(f"pixels.readout must be one of {list(READOUTS)}, got {readout!r}")
+    fitted = READOUTS[readout](ridge).fit(model, readout_view)
     z = _latents(model, probe_view.frames)
     cond = torch.from_numpy(probe_view.cond)
     z_next = model.predict_latent(z, cond).mean(0)
-    pred = probe_view.obs + readout.delta(z, z_next).numpy()
+    pred = probe_view.obs + fitted.delta(z, z_next).numpy()
     metrics = one_step_metrics(
         probe_view.obs, probe_view.next_obs, pred, regime, pair_kind, layout, prefix=prefix
     )
@@ -246,7 +290,7 @@ def evaluate_pixel_model(
     imagined = []
     for k in range(h):
         zk_next = model.predict_latent(zk, torch.from_numpy(cond_seq[:, k])).mean(0)
-        o = o + readout.delta(zk, zk_next)
+        o = o + fitted.delta(zk, zk_next)
         o = torch.where(given, truth[:, k + 1], o)
         imagined.append(o)
         zk = zk_next

@@ -68,6 +68,11 @@ class Replay:
         self._size = 0
         self._open: dict[int, int] = {}  # episode id -> row of its latest step, while not ended
 
+    @property
+    def next_row(self) -> int:
+        """The row the next :meth:`add` writes (the oldest row once the replay is full)."""
+        return self._ptr
+
     def __len__(self) -> int:
         return self._size
 

@@ -117,6 +117,8 @@ BAD_INPUTS = [
     ("source=video_pixels loop.observe_actions=true", "observe_actions"),
     ("agent=ppo loop.observe_actions=false", "observe_actions"),
     ("agent=sac loop.passive_fraction=0.5", "passive_fraction"),
+    ("agent=random loop.passive_fraction=0.5 loop.collectors=2", "collectors"),
+    ("pixels.readout=magic", "pixels.readout"),
 ]
 
 

@@ -55,6 +55,11 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one_named(tmp_pa
     state, used, warning = load_latest_checkpoint(path)
     assert state["step"] == 1 and used == previous_path(path)
     assert str(path) in warning and str(previous_path(path)) in warning
+    bad = tmp_path / "checkpoint.bad.pt"
+    assert bad.read_bytes() == data[: len(data) // 3] and not path.exists()  # kept aside
+    save_checkpoint(path, {"step": 3})  # the run goes on: the good one stays "previous"
+    assert load_checkpoint(previous_path(path))["step"] == 1
+    path.write_bytes(b"garbage")
     previous_path(path).write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="previous one is bad too"):
         load_latest_checkpoint(path)

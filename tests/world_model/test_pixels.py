@@ -134,3 +134,21 @@ def test_pixel_scores_have_the_state_model_keys(stream: dict[str, np.ndarray]) -
 def test_bad_pixel_config_names_the_key(key: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"pixels.{key}"):
         PixelModelConfig(**{key: value})
+
+
+def test_state_readout_sees_no_dynamics(stream: dict[str, np.ndarray]) -> None:
+    """With an untrained predictor (it predicts no change), the strict readout predicts no
+    change at all, whatever the labels; the generous one fits the mean change."""
+    from world_model.pixels import LinearStateReadout
+
+    torch.manual_seed(0)
+    model = PixelWorldModel(PixelModelConfig(n_members=2, hidden=32), cond_dim=13).eval()
+    view = PixelView(stream["frames"], stream["obs"], stream["next_obs"], stream["cond"])
+    with torch.no_grad():
+        z = model.encode(torch.from_numpy(view.frames))
+        z_next = model.predict_latent(z, torch.from_numpy(view.cond)).mean(0)
+    assert torch.equal(z_next, z)  # the zero-initialised predictor starts at "no change"
+    strict = LinearStateReadout(ridge=1e-3).fit(model, view).delta(z, z_next)
+    assert torch.count_nonzero(strict) == 0
+    generous = LinearReadout(ridge=1e-3).fit(model, view).delta(z, z_next)
+    assert torch.count_nonzero(generous) > 0
