@@ -152,3 +152,14 @@ def test_sweep_on_a_two_node_cluster_checks_storage_and_uses_both_nodes(
     logs = [p.read_text() for p in (tmp_path / "runs").glob("sweep-*/seed-*/trial.log")]
     nodes = {re.search(r"node (\w+)", log).group(1) for log in logs}
     assert len(logs) == 2 and len(nodes) == 2  # one CPU per node: one trial on each
+
+
+def test_local_ray_runs_trials_at_normal_priority(ray_session: RaySession) -> None:
+    """Ray nices its workers to 15 by default; next to other work our trials would crawl."""
+    import ray
+
+    @ray.remote
+    def niceness() -> int:
+        return os.nice(0)
+
+    assert ray.get(niceness.remote()) == os.nice(0)
