@@ -131,6 +131,22 @@ def plain_summary(out: dict[str, Any], baseline: str) -> list[str]:
             lines.append(
                 f"{source} vs {baseline}, final {regime} error {m:.2f} vs {bm:.2f} mm: {verdict}."
             )
+    active = out["sources"].get("active")
+    for source, entry in out["sources"].items():  # where acting wins, and where it does not
+        if active is None or source in ("active", baseline):
+            continue
+        for regime in ("impact", "contact", "free"):
+            m, lo, hi = active["final"][regime]
+            om, olo, ohi = entry["final"][regime]
+            if hi < olo:
+                verdict = "active wins (intervals apart)"
+            elif lo > ohi:
+                verdict = f"{source} wins (intervals apart)"
+            else:
+                verdict = "not distinguishable (intervals overlap)"
+            lines.append(
+                f"active vs {source}, final {regime} error {m:.2f} vs {om:.2f} mm: {verdict}."
+            )
     if "active_vs_random_speedup" in out:
         speedup = out["active_vs_random_speedup"]
         target = f"{baseline}'s final impact error ({out['threshold_impact_mm']:.2f} mm)"
@@ -180,6 +196,7 @@ def _plot(folder: Path, out: dict[str, Any]) -> None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
     except ImportError:  # plots are optional; the tables carry the numbers
         return
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
@@ -192,6 +209,7 @@ def _plot(folder: Path, out: dict[str, Any]) -> None:
             ax.plot(c["steps"], m, label=source)
             ax.fill_between(c["steps"], lo, hi, alpha=0.2)
         ax.set_title(f"{regime}: one-step position error")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
         ax.set_xlabel("env steps")
         ax.set_ylabel("mm")
     axes[0].legend()
