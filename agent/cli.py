@@ -21,7 +21,7 @@ examples:
   contactlab run                                    PushBlocks, disagreement curiosity, MPC explorer
   contactlab run experiment=debug                   the same, end to end in seconds
   contactlab run env=billiards curiosity=rnd agent=ppo budget=50000 seed=3
-  contactlab compare sources=[random,video_states,active] seeds=5 budget=20000 run.env=push_blocks
+  contactlab compare sources=[random,video_states,video_pixels,active] seeds=5 budget=20000
   contactlab sweep env=push_blocks,billiards curiosity=disagreement,rnd seed=0,1,2
                                                     a grid of runs on a local Ray (results.csv)
   contactlab sweep experiment=debug seed=0,1 ray.address=HEAD:6379   on a cluster

@@ -58,7 +58,7 @@ class CompareConfig:
     """``contactlab compare``; overrides for every run go after ``run.``, e.g. ``run.env=tower``."""
 
     sources: list[str] = field(
-        default_factory=lambda: ["random", "video_states", "active"]
+        default_factory=lambda: ["random", "video_states", "video_pixels", "active"]
     )  #: sources compared
     seeds: int = 5  #: seeds per source (0 .. seeds-1)
     budget: int = 20_000  #: env steps (stored transitions) per run, equal for every source
