@@ -112,40 +112,30 @@ def summarize(folder: Path, sources: list[str], baseline: str, seeds: int) -> di
     return out
 
 
+def _contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> int:
+    """-1 if interval ``a`` lies wholly below ``b``, 1 if wholly above, 0 if they overlap."""
+    return -1 if a[2] < b[1] else 1 if a[1] > b[2] else 0
+
+
 def plain_summary(out: dict[str, Any], baseline: str) -> list[str]:
-    """Sentences that say where each source wins or loses against the baseline, honestly."""
+    """Sentences that say where each source wins or loses against the baseline, and where
+    active wins or loses against every other source, honestly."""
     lines = []
-    base = out["sources"][baseline]["final"]
-    for source, entry in out["sources"].items():
-        if source == baseline:
-            continue
+    overlap = "not distinguishable (intervals overlap)"
+    pairs = [(s, baseline) for s in out["sources"] if s != baseline]
+    if "active" in out["sources"]:  # where acting wins, and where it does not
+        pairs += [("active", s) for s in out["sources"] if s not in ("active", baseline)]
+    for first, second in pairs:
+        words = (
+            {-1: "lower (better), intervals apart", 1: "higher (worse), intervals apart"}
+            if second == baseline
+            else {-1: f"{first} wins (intervals apart)", 1: f"{second} wins (intervals apart)"}
+        )
         for regime in ("impact", "contact", "free"):
-            m, lo, hi = entry["final"][regime]
-            bm, blo, bhi = base[regime]
-            if hi < blo:
-                verdict = "lower (better), intervals apart"
-            elif lo > bhi:
-                verdict = "higher (worse), intervals apart"
-            else:
-                verdict = "not distinguishable (intervals overlap)"
+            a, b = out["sources"][first]["final"][regime], out["sources"][second]["final"][regime]
+            verdict = words.get(_contrast(a, b), overlap)
             lines.append(
-                f"{source} vs {baseline}, final {regime} error {m:.2f} vs {bm:.2f} mm: {verdict}."
-            )
-    active = out["sources"].get("active")
-    for source, entry in out["sources"].items():  # where acting wins, and where it does not
-        if active is None or source in ("active", baseline):
-            continue
-        for regime in ("impact", "contact", "free"):
-            m, lo, hi = active["final"][regime]
-            om, olo, ohi = entry["final"][regime]
-            if hi < olo:
-                verdict = "active wins (intervals apart)"
-            elif lo > ohi:
-                verdict = f"{source} wins (intervals apart)"
-            else:
-                verdict = "not distinguishable (intervals overlap)"
-            lines.append(
-                f"active vs {source}, final {regime} error {m:.2f} vs {om:.2f} mm: {verdict}."
+                f"{first} vs {second}, final {regime} error {a[0]:.2f} vs {b[0]:.2f} mm: {verdict}."
             )
     if "active_vs_random_speedup" in out:
         speedup = out["active_vs_random_speedup"]

@@ -68,6 +68,7 @@ class ActiveLearner:
         """One real transition; ``reward`` is the intrinsic reward the explorer saw."""
         action = self.conditioning(action, next_obs)
         if not info["sim_unstable"]:
+            self.before_store(obs, next_obs)
             labels = info["contact"]
             row = dict(
                 obs=obs, action=action, next_obs=next_obs, reward=np.float32(reward),
@@ -116,13 +117,11 @@ class ActiveLearner:
         wm: dict[str, float] = {}
         for _ in range(n_updates):
             try:
-                wm = self.trainer.update(
-                    self.replay.sample_sequences(self.cfg.batch_size, self.horizon)
-                )
+                wm = self.trainer.update(self.next_batch())
             except NonFiniteUpdateError as exc:
                 raise NonFiniteUpdateError(f"at env step {self.env_step}, {exc}") from None
             self.updates += 1
-        cur = self.curiosity.update(self.replay.sample(self.cfg.batch_size))
+        cur = self.update_curiosity()
         self._train_log = {**wm, **cur}
 
     def evaluate(self) -> dict[str, float]:
@@ -139,6 +138,18 @@ class ActiveLearner:
         self.logger.log(self.env_step, metrics)
         self.last_eval = metrics
         return metrics
+
+    def before_store(self, obs: np.ndarray, next_obs: np.ndarray) -> None:
+        """Called with each stable transition just before it is stored (at
+        ``replay.next_row``); the pixel learner renders its frames here."""
+
+    def next_batch(self) -> Any:
+        """One training batch for the world model: ``H``-step sequences from the replay."""
+        return self.replay.sample_sequences(self.cfg.batch_size, self.horizon)
+
+    def update_curiosity(self) -> dict[str, float]:
+        """One update of the curiosity signal (its own model, normalisers); its log terms."""
+        return self.curiosity.update(self.replay.sample(self.cfg.batch_size))
 
     def probe_metrics(self) -> dict[str, float]:
         """The model's contact-stratified probe metrics and the curiosity calibration."""

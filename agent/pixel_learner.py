@@ -29,7 +29,6 @@ from agent.learner import ActiveLearner
 from envs.render import render_states
 from envs.scene import ContactSceneEnv
 from world_model.config import PixelModelConfig
-from world_model.errors import NonFiniteUpdateError
 from world_model.pixels import PixelBatch, PixelView, evaluate_pixel_model
 from world_model.probe import ProbeSet, agent_motion
 
@@ -67,53 +66,41 @@ class PixelLearner(ActiveLearner):
         assert self.renderer is not None
         return render_states(self.renderer, obs[None])[0]
 
-    def observe(
-        self,
-        obs: np.ndarray,
-        action: np.ndarray,
-        next_obs: np.ndarray,
-        reward: float,
-        terminated: bool,
-        truncated: bool,
-        info: dict,
-    ) -> None:
-        if not info["sim_unstable"]:  # the row ActiveLearner.observe is about to fill
-            row = self.replay.next_row
-            if self._last is not None and np.array_equal(self._last[0], obs):
-                first = self._last[1]  # this state was the previous transition's next state
-            else:
-                first = self._render(obs)
-            second = self._render(next_obs)
-            self._frames[row, 0], self._frames[row, 1] = first, second
-            self._last = (np.array(next_obs, copy=True), second)
-        super().observe(obs, action, next_obs, reward, terminated, truncated, info)
+    def _render_pair(self, row: int, obs: np.ndarray, next_obs: np.ndarray) -> None:
+        """Frames of ``obs`` and ``next_obs`` into ``row``, reusing the previous pair's second
+        frame when ``obs`` is that state (each state of an episode is rendered once)."""
+        if self._last is not None and np.array_equal(self._last[0], obs):
+            first = self._last[1]
+        else:
+            first = self._render(obs)
+        second = self._render(next_obs)
+        self._frames[row] = first, second
+        self._last = (np.array(next_obs, copy=True), second)
+
+    def before_store(self, obs: np.ndarray, next_obs: np.ndarray) -> None:
+        """Render the frames of the transition about to be stored at ``replay.next_row``."""
+        self._render_pair(self.replay.next_row, obs, next_obs)
 
     def on_replay_restored(self) -> None:
-        """Render the frames of every transition put back into the replay on resume."""
-        n = len(self.replay)
-        if n == 0:
-            return
-        stored = self.replay.at(np.arange(n))
-        assert self.renderer is not None
-        self._frames[:n, 0] = render_states(self.renderer, stored.obs.numpy())
-        self._frames[:n, 1] = render_states(self.renderer, stored.next_obs.numpy())
+        """Render the frames of every transition put back into the replay on resume (each
+        state once: a transition's first state is usually the previous one's second)."""
+        self._last = None
+        stored = self.replay.at(np.arange(len(self.replay)))
+        pairs = zip(stored.obs.numpy(), stored.next_obs.numpy(), strict=True)
+        for row, (obs, next_obs) in enumerate(pairs):
+            self._render_pair(row, obs, next_obs)
         self._last = None
 
-    def _train(self, n_updates: int) -> None:
-        if n_updates < 1:
-            return
-        wm: dict[str, float] = {}
-        for _ in range(n_updates):
-            idx = self.replay.sample_indices(self.cfg.batch_size)
-            batch = PixelBatch(
-                frames=torch.from_numpy(self._frames[idx]), cond=self.replay.at(idx).action
-            )
-            try:
-                wm = self.trainer.update(batch)
-            except NonFiniteUpdateError as exc:
-                raise NonFiniteUpdateError(f"at env step {self.env_step}, {exc}") from None
-            self.updates += 1
-        self._train_log = wm
+    def next_batch(self) -> PixelBatch:
+        """``loop.batch_size`` transitions as frames, with their conditioning."""
+        idx = self.replay.sample_indices(self.cfg.batch_size)
+        return PixelBatch(
+            frames=torch.from_numpy(self._frames[idx]), cond=self.replay.at(idx).action
+        )
+
+    def update_curiosity(self) -> dict[str, float]:
+        """The behaviour policy reads no curiosity signal: nothing to update."""
+        return {}
 
     def probe_metrics(self) -> dict[str, float]:
         """Fit the shared readout on the readout set, then score on the probe set's frames."""

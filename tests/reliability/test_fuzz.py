@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from agent.config import RunConfig, load_config
-from agent.run import build_run
+from agent.run import Run, build_run
 from envs.scene import ContactSceneEnv
 from world_model.dataset import load_dataset
 from world_model.trainer import NonFiniteUpdateError
@@ -17,16 +17,17 @@ from world_model.trainer import NonFiniteUpdateError
 BAD = (np.nan, np.inf, -np.inf, 1e15, -1e15)
 
 
+def _debug_run(tmp_path: Path, name: str) -> Run:
+    """A real ``experiment=debug agent=random`` run, built but not started."""
+    overrides = ["experiment=debug", "agent=random", f"out_dir={tmp_path}", f"run_name={name}"]
+    cfg, resolved = load_config("run", RunConfig, [*overrides, f"probe.root={tmp_path}/probes"])
+    return build_run(cfg, resolved)
+
+
 def test_fuzzed_states_and_actions_never_reach_the_dataset(tmp_path: Path) -> None:
     """A real run's env and learner; every few steps the state is fuzzed (qpos/qvel set to
     NaN, inf or 1e15) or the action is; whatever is stored must be finite and stable."""
-    cfg, resolved = load_config(
-        "run",
-        RunConfig,
-        ["experiment=debug", "agent=random", f"out_dir={tmp_path}", "run_name=f",
-         f"probe.root={tmp_path / 'probes'}"],
-    )  # fmt: skip
-    r = build_run(cfg, resolved)
+    r = _debug_run(tmp_path, "f")
     env, learner = r.env, r.learner
     scene = env.unwrapped
     assert isinstance(scene, ContactSceneEnv)
@@ -70,13 +71,8 @@ def test_a_run_whose_model_cannot_recover_stops_naming_the_update_and_term(
 ) -> None:
     """Poison the replay with a huge observation: the update is skipped and rolled back; when
     every update fails the run stops with the update number and the loss term."""
-    cfg, resolved = load_config(
-        "run",
-        RunConfig,
-        ["experiment=debug", "agent=random", f"out_dir={tmp_path}", "run_name=d",
-         f"probe.root={tmp_path / 'probes'}"],
-    )  # fmt: skip
-    r = build_run(cfg, resolved)
+    r = _debug_run(tmp_path, "d")
+    cfg = r.cfg
     trainer, replay = r.learner.trainer, r.learner.replay
     obs = np.zeros(replay.obs_dim, np.float32)
     for step in range(20):

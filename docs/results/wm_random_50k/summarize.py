@@ -5,7 +5,6 @@ Usage: ``python docs/results/wm_random_50k/summarize.py`` (after ``run.sh``); pr
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -27,14 +26,8 @@ def main() -> None:
     for kind in ("mlp", "interaction"):
         for objective in ("reconstructive", "jepa"):
             name = f"{kind}-{objective}"
-            summary = HERE / f"{name}.summary.json"
-            if summary.exists():
-                final, updates = json.loads(summary.read_text())["final"], "3000"
-            else:  # stopped early: its last logged evaluation
-                with open(HERE / f"{name}.partial.metrics.csv") as f:
-                    rows = list(csv.DictReader(f))
-                final = {k: float(v) for k, v in rows[-1].items() if v}
-                updates = f"{int(final['step'])} (stopped)"
+            summary = json.loads((HERE / f"{name}.summary.json").read_text())
+            final, updates = summary["final"], str(summary["updates"])
             cells = [
                 f"{final[key]:.3f}" if "onset" in key or "gap" in key else f"{final[key]:.2f}"
                 for _, key in KEYS
