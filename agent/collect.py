@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from agent.config import CollectConfig
 from agent.make_env import make_env
+from envs.probe import ProbeConfig, probe_sequences
 from envs.scene import ContactSceneEnv
 from envs.scripted import RandomPolicy
 from world_model.dataset import DatasetMeta, DatasetWriter
@@ -43,7 +44,6 @@ def collect(cfg: CollectConfig) -> Path:
     scene = env.unwrapped
     assert isinstance(scene, ContactSceneEnv)
     rng = np.random.default_rng(cfg.seed)
-    policy = RandomPolicy(scene.model.nu, rng)
     meta = dataset_meta(
         scene, "train", {"policy": cfg.policy, "seed": cfg.seed, "distractor": cfg.env.distractor}
     )
@@ -53,6 +53,11 @@ def collect(cfg: CollectConfig) -> Path:
             raise FileExistsError(
                 f"{out} already holds {writer.total} transitions; choose another out="
             )
+        if cfg.policy == "probe":
+            _collect_probe_policy(scene, writer, cfg.steps, rng)
+            env.close()
+            return out
+        policy = RandomPolicy(scene.model.nu, rng)
         obs, _ = env.reset(seed=cfg.seed)
         t = 0
         for _ in tqdm(range(cfg.steps), desc="collect", unit="step"):
@@ -77,3 +82,32 @@ def collect(cfg: CollectConfig) -> Path:
                 episode, t = episode + 1, 0
     env.close()
     return out
+
+
+def _collect_probe_policy(
+    scene: ContactSceneEnv, writer: DatasetWriter, steps: int, rng: np.random.Generator
+) -> None:
+    """The probe set's own policy (strikes, random actions, launches, drops), one episode per
+    sequence: training data from the probe's distribution, never the probe set itself (the
+    seed differs)."""
+    bar = tqdm(total=steps, desc="collect", unit="step")
+    written = episode = 0
+    for _, seq in probe_sequences(scene, ProbeConfig(), rng):
+        n = min(len(seq["obs"]), steps - written)
+        for t in range(n):
+            writer.append(
+                obs=seq["obs"][t],
+                action=seq["action"][t],
+                next_obs=seq["next_obs"][t],
+                reward=np.float32(0.0),
+                terminated=False,
+                truncated=t == n - 1,
+                episode=episode,
+                step=t,
+                **{k: seq[k][t] for k in _LABELS},
+            )
+        written, episode = written + n, episode + 1
+        bar.update(n)
+        if written >= steps:
+            break
+    bar.close()

@@ -15,6 +15,7 @@ first. The result is plain numpy arrays; ``world_model`` saves them as a dataset
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,17 +78,31 @@ def collect_probe(
     """
     rng = np.random.default_rng(seed)
     objects = env.layout.indices("object")
-    n_actions = env.model.nu
     rows: dict[str, list] = {
         k: [] for k in ("obs", "action", "next_obs", "episode", "step", "scenario", *_LABEL_KEYS)
     }
     counts = np.zeros(len(Regime), dtype=np.int64)
-    steps = sequence = 0
+    steps = 0
     bar = tqdm(
         total=cfg.min_per_regime * len(Regime), desc="probe", unit="label", disable=not progress
     )
-    turn = 0
-    while (counts < cfg.min_per_regime).any():
+    for sequence, (scenario, seq) in enumerate(probe_sequences(env, cfg, rng)):
+        rows_seq = {**seq, "scenario": np.full(cfg.seq_len, cfg.scenarios.index(scenario), np.int8)}
+        rows_seq["episode"] = np.full(cfg.seq_len, sequence, dtype=np.int64)
+        rows_seq["step"] = np.arange(cfg.seq_len, dtype=np.int32)
+        for k, v in rows_seq.items():
+            rows[k].append(v)
+        steps += cfg.seq_len
+        new = np.bincount(seq["regime"][:, objects].ravel(), minlength=len(Regime))
+        bar.update(
+            int(
+                np.minimum(counts + new, cfg.min_per_regime).sum()
+                - np.minimum(counts, cfg.min_per_regime).sum()
+            )
+        )
+        counts += new
+        if (counts >= cfg.min_per_regime).all():
+            break
         if steps >= cfg.max_steps:
             bar.close()
             short = {
@@ -100,6 +115,30 @@ def collect_probe(
                 f"regimes short of min_per_regime={cfg.min_per_regime}: {short}. "
                 "Raise max_steps or lower min_per_regime."
             )
+    bar.close()
+    out = {k: np.concatenate(v) for k, v in rows.items()}
+    n = len(out["obs"])
+    out["reward"] = np.zeros(n, dtype=np.float32)
+    out["terminated"] = np.zeros(n, dtype=bool)
+    out["truncated"] = np.zeros(n, dtype=bool)
+    out["truncated"][cfg.seq_len - 1 :: cfg.seq_len] = True  # every sequence ends cut short
+    return out
+
+
+def probe_sequences(
+    env: ContactSceneEnv, cfg: ProbeConfig, rng: np.random.Generator
+) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+    """Endless ``(scenario, sequence)`` pairs of the probe policy, scenarios taken in turn.
+
+    Each sequence holds ``cfg.seq_len`` steps: ``obs``, ``action``, ``next_obs`` and the
+    per-entity labels, stacked. :func:`collect_probe` stops when every regime is covered;
+    ``contactlab collect policy=probe`` takes a fixed number of steps (training data of the
+    probe's distribution, with another seed).
+    """
+    objects = env.layout.indices("object")
+    n_actions = env.model.nu
+    turn = 0
+    while True:
         scenario = cfg.scenarios[turn % len(cfg.scenarios)]
         turn += 1
         obs, _ = env.reset(seed=int(rng.integers(2**31)))
@@ -117,31 +156,7 @@ def collect_probe(
             if seq is None:  # unstable or cut short: the whole sequence is dropped
                 break
             obs = seq["next_obs"][-1]
-            for k, v in seq.items():
-                rows[k].append(v)
-            rows["episode"].append(np.full(cfg.seq_len, sequence, dtype=np.int64))
-            rows["step"].append(np.arange(cfg.seq_len, dtype=np.int32))
-            rows["scenario"].append(
-                np.full(cfg.seq_len, cfg.scenarios.index(scenario), dtype=np.int8)
-            )
-            sequence += 1
-            steps += cfg.seq_len
-            new = np.bincount(seq["regime"][:, objects].ravel(), minlength=len(Regime))
-            bar.update(
-                int(
-                    np.minimum(counts + new, cfg.min_per_regime).sum()
-                    - np.minimum(counts, cfg.min_per_regime).sum()
-                )
-            )
-            counts += new
-    bar.close()
-    out = {k: np.concatenate(v) for k, v in rows.items()}
-    n = len(out["obs"])
-    out["reward"] = np.zeros(n, dtype=np.float32)
-    out["terminated"] = np.zeros(n, dtype=bool)
-    out["truncated"] = np.zeros(n, dtype=bool)
-    out["truncated"][cfg.seq_len - 1 :: cfg.seq_len] = True  # every sequence ends cut short
-    return out
+            yield scenario, seq
 
 
 def _sequence(
