@@ -23,7 +23,7 @@ from world_model.dataset import DatasetWriter
 from world_model.inference import predict_mean
 from world_model.metrics_log import MetricsLogger
 from world_model.models.base import LatentDynamicsModel
-from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe
+from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe, vs_cv
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer, NonFiniteUpdateError
 
@@ -53,6 +53,9 @@ class ActiveLearner:
     episode_step: int = 0
     updates: int = 0
     last_eval: dict[str, float] = field(default_factory=dict)
+    #: ``baseline/...`` metrics of the physics baselines on the probe set (constant per probe
+    #: set: computed once by the composition root), logged in every evaluation row.
+    baselines: dict[str, float] = field(default_factory=dict)
     _train_log: dict[str, float] = field(default_factory=dict)
 
     def observe(
@@ -132,6 +135,8 @@ class ActiveLearner:
             metrics = self.probe_metrics()
         finally:
             model.train()
+        metrics.update(self.baselines)
+        metrics.update(vs_cv(metrics))
         metrics.update(self._train_log)
         metrics.update(self.interaction.flush())
         metrics["wm/updates"] = float(self.updates)

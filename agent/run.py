@@ -50,7 +50,7 @@ from world_model.dataset import DatasetWriter, load_dataset
 from world_model.metrics_log import MetricsLogger
 from world_model.models import build_model
 from world_model.pixels import PixelWorldModel
-from world_model.probe import ProbeSet
+from world_model.probe import ProbeSet, baseline_metrics
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
@@ -99,7 +99,7 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
     # A video source never sees actions: its model is conditioned on the agent's observed
     # next state (13 floats per agent) instead.
     cond_dim = action_dim if cfg.loop.observe_actions else 13 * len(layout.indices("agent"))
-    model = build_model(cfg.world_model, layout, cond_dim)
+    model = build_model(cfg.world_model, layout, cond_dim, scene.dt)
     pixels = cfg.loop.observation == "pixels"
     trainer = (
         ModelTrainer(PixelWorldModel(cfg.pixels, cond_dim), cfg.pixels)
@@ -108,7 +108,7 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
     )
     signal = build_curiosity(
         cfg.curiosity, model, layout.obs_dim, cond_dim, layout,
-        make_model=lambda: build_model(cfg.world_model, layout, cond_dim),
+        make_model=lambda: build_model(cfg.world_model, layout, cond_dim, scene.dt),
     )  # fmt: skip
     rng = np.random.default_rng(cfg.seed)
     replay_rng = np.random.default_rng(rng.integers(2**63))
@@ -126,6 +126,7 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
         cfg=cfg.loop, replay=replay, writer=writer, trainer=trainer, curiosity=signal,
         probe=probe, logger=MetricsLogger(run_dir), interaction=InteractionTracker(layout),
         horizon=cfg.world_model.horizon, layout=layout,
+        baselines=baseline_metrics(probe, scene.dt),
     )  # fmt: skip
     learner = _pixel_learner(cfg, scene, probe, parts) if pixels else ActiveLearner(**parts)
     warmup = RandomExplorer(action_dim, np.random.default_rng(rng.integers(2**63)))

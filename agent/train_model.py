@@ -28,7 +28,7 @@ from world_model.checkpoint import load_checkpoint, save_checkpoint
 from world_model.dataset import Transitions, load_dataset
 from world_model.metrics_log import MetricsLogger
 from world_model.models import build_model
-from world_model.probe import evaluate_on_probe
+from world_model.probe import baseline_metrics, evaluate_on_probe, vs_cv
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
@@ -61,6 +61,7 @@ def train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
             f"dataset={cfg.dataset} has no actions; train-model needs action-labelled data"
         )
     probe = ensure_probe_set(cfg.probe, cfg.env, scene)
+    dt = scene.dt
     env.close()
 
     name = cfg.run_name or f"train-model-{cfg.env.name}-{config_hash(resolved)}"
@@ -71,7 +72,8 @@ def train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
     layout = EntityLayout.from_dict(data.meta.layout)
     replay = Replay(len(data), layout.obs_dim, data.meta.action_dim, layout.n_entities, rng)
     replay.extend(data)
-    model = build_model(cfg.world_model, layout, data.meta.action_dim)
+    model = build_model(cfg.world_model, layout, data.meta.action_dim, dt)
+    baselines = baseline_metrics(probe, dt)
     trainer = ModelTrainer(model, cfg.world_model)
     logger = MetricsLogger(run_dir)
 
@@ -88,7 +90,7 @@ def train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
         if resumed:  # crashed before its first checkpoint: start over, without stale rows
             logger.truncate_after(-1)
         print(f"run folder: {run_dir}")
-        logger.log(0, _evaluate(model, probe))
+        logger.log(0, _evaluate(model, probe, baselines))
 
     tc = cfg.train
     horizon = cfg.world_model.horizon
@@ -100,7 +102,7 @@ def train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
         train_metrics = trainer.update(replay.sample_sequences(tc.batch_size, horizon))
         done = update + 1
         if done % tc.eval_every == 0 or done == tc.updates:
-            last = {**train_metrics, **_evaluate(model, probe)}
+            last = {**train_metrics, **_evaluate(model, probe, baselines)}
             logger.log(done, last)
             bar.set_postfix(impact_mm=f"{last.get('probe/impact/pos_mm', float('nan')):.1f}")
         if done % tc.checkpoint_every == 0 or done == tc.updates:
@@ -125,15 +127,19 @@ def train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
             "transitions": len(probe.data),
         },
         "updates": tc.updates,
-        "final": last or _evaluate(model, probe),
+        "final": last or _evaluate(model, probe, baselines),
     }
     write_json_atomic(run_dir / "summary.json", summary)
     return run_dir
 
 
-def _evaluate(model: Any, probe: Any) -> dict[str, float]:
+def _evaluate(model: Any, probe: Any, baselines: dict[str, float]) -> dict[str, float]:
+    """Probe metrics, the physics baselines beside them and the model's ratio to constant
+    velocity (``probe/.../vs_cv``)."""
     model.eval()
     try:
-        return evaluate_on_probe(model, probe)
+        metrics = {**evaluate_on_probe(model, probe), **baselines}
     finally:
         model.train()
+    metrics.update(vs_cv(metrics))
+    return metrics

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODEL_KINDS = ("mlp", "interaction")
+MODEL_KINDS = ("graph", "mlp", "interaction")
 OBJECTIVES = ("reconstructive", "jepa")
 
 
@@ -17,9 +17,12 @@ class WorldModelConfig:
     """World model architecture, objective and optimisation.
 
     Attributes:
-        kind: ``"mlp"``: one latent vector per scene (:class:`LatentMLPModel`);
-            ``"interaction"``: one latent per entity with pairwise messages
-            (:class:`InteractionNetModel`).
+        kind: ``"graph"`` (the default of ``contactlab run``, ``configs/world_model/graph.yaml``):
+            a learned simulator, an object-centric graph network on relative features that
+            predicts each entity's change of velocity and integrates the pose from it
+            (:class:`GraphPhysicsModel`); ``"mlp"``: one latent vector per
+            scene (:class:`LatentMLPModel`); ``"interaction"``: one latent per entity with
+            pairwise messages, predicting normalised state deltas (:class:`InteractionNetModel`).
         objective: ``"reconstructive"``: predict the next state through the decoder, rolling
             the model's own predictions forward over the horizon; ``"jepa"``: predict the next
             latent of an EMA target encoder, with a VICReg anti-collapse term and a readout
@@ -40,6 +43,10 @@ class WorldModelConfig:
         var_weight: weight of the VICReg variance hinge (``wm/loss/var``).
         cov_weight: weight of the VICReg covariance penalty (``wm/loss/cov``).
         readout_weight: weight of the readout term on detached latents (``wm/loss/readout``).
+        message_steps: graph: rounds of message passing between entities.
+        input_noise: graph: training inputs are noised by this many one-step-change stds
+            (velocities; positions by the same times ``dt``), so the model learns to correct
+            its own small errors in rollouts. 0 turns it off.
         max_nonfinite: consecutive non-finite updates tolerated before the trainer raises.
         snapshot_every: the trainer keeps a copy of the last good parameters and optimizer
             state, refreshed every this many good updates (restored if parameters go bad).
@@ -62,6 +69,8 @@ class WorldModelConfig:
     var_weight: float = 1.0
     cov_weight: float = 0.04
     readout_weight: float = 1.0
+    message_steps: int = 2
+    input_noise: float = 0.0
     max_nonfinite: int = 5
     snapshot_every: int = 10
 
@@ -82,6 +91,7 @@ class WorldModelConfig:
             "horizon",
             "max_nonfinite",
             "snapshot_every",
+            "message_steps",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -92,6 +102,16 @@ class WorldModelConfig:
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"WorldModelConfig.{name} must be > 0, got {value!r}")
+        if not 0.0 <= self.input_noise < 10.0:
+            raise ValueError(
+                f"WorldModelConfig.input_noise must be in [0, 10), got {self.input_noise!r}"
+            )
+        if self.kind == "graph" and self.objective != "reconstructive":
+            raise ValueError(
+                "WorldModelConfig: kind=graph trains with objective=reconstructive only "
+                f"(got {self.objective!r}); the jepa objective is available for kind=mlp and "
+                "kind=interaction"
+            )
         if not 0.0 < self.ema_tau <= 1.0:
             raise ValueError(f"WorldModelConfig.ema_tau must be in (0, 1], got {self.ema_tau!r}")
         for name in ("recon_weight", "jepa_weight", "var_weight", "cov_weight", "readout_weight"):

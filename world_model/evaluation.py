@@ -49,6 +49,7 @@ def one_step_metrics(
     layout: EntityLayout,
     entities: Sequence[int] | None = None,
     prefix: str = "probe",
+    mask: np.ndarray | None = None,
 ) -> dict[str, float]:
     """One-step errors per regime and pair kind.
 
@@ -61,6 +62,8 @@ def one_step_metrics(
         layout: the observation layout.
         entities: indices of the entities to score; default all ``kind == "object"``.
         prefix: key namespace.
+        mask: ``(N, E)`` bool, score only these entity-transitions (e.g. :func:`reach_mask`);
+            default all.
 
     Returns:
         Flat dict: ``{prefix}/{regime}/pos_mm`` (mean Euclidean position error, mm),
@@ -84,16 +87,87 @@ def one_step_metrics(
         "state": state,
     }
     reg, pk = np.asarray(regime)[:, idx], np.asarray(pair_kind)[:, idx]
+    keep_rows = np.ones_like(reg, bool) if mask is None else np.asarray(mask, bool)[:, idx]
     out: dict[str, float] = {}
     for code, name in enumerate(REGIME_NAMES):
-        _group_stats(out, f"{prefix}/{name}", reg == code, errors)
+        _group_stats(out, f"{prefix}/{name}", (reg == code) & keep_rows, errors)
     for code, name in enumerate(PAIR_NAMES):
-        _group_stats(out, f"{prefix}/pair/{name}", pk == code, errors)
-    _group_stats(out, f"{prefix}/all", np.ones_like(reg, bool), errors)
+        _group_stats(out, f"{prefix}/pair/{name}", (pk == code) & keep_rows, errors)
+    _group_stats(out, f"{prefix}/all", keep_rows, errors)
     impact, free = out.get(f"{prefix}/impact/pos_mm"), out.get(f"{prefix}/free/pos_mm")
     if impact is not None and free is not None and free > 0:
         out[f"{prefix}/contact_gap"] = impact / free
     return out
+
+
+def nothing_moves(obs: np.ndarray) -> np.ndarray:
+    """The ``nothing_moves`` baseline: ``o' = o``. ``(N, D) -> (N, D)``."""
+    return np.array(obs, dtype=np.float32, copy=True)
+
+
+def constant_velocity(obs: np.ndarray, layout: EntityLayout, dt: float) -> np.ndarray:
+    """The ``constant_velocity`` baseline: every entity keeps its linear and angular velocity
+    over one step, ``pos' = pos + v dt`` and the quaternion rotated by ``w dt``.
+
+    Args:
+        obs: ``(..., D)`` observations; ``dt``: seconds per env step.
+
+    Returns:
+        ``(..., D)`` predicted next observations.
+    """
+    x = np.array(layout.split(obs), dtype=np.float64)  # (..., E, 13)
+    pos, quat = layout.features["pos"], layout.features["quat"]
+    vel, ang = layout.features["linvel"], layout.features["angvel"]
+    x[..., pos] += x[..., vel] * dt
+    x[..., quat] = _rotate_quat(x[..., quat], x[..., ang], dt)
+    return x.reshape(obs.shape).astype(np.float32)
+
+
+def _rotate_quat(q: np.ndarray, w: np.ndarray, dt: float) -> np.ndarray:
+    """``exp(w dt / 2) (x) q`` for world-frame angular velocity ``w``; ``(..., 4)``."""
+    half = w * 0.5 * dt
+    a = np.linalg.norm(half, axis=-1, keepdims=True)
+    sinc = np.where(a > 1e-12, np.sin(a) / np.maximum(a, 1e-12), 1.0)
+    d0, d = np.cos(a)[..., 0], half * sinc
+    q0, qv = q[..., 0], q[..., 1:]
+    out0 = d0 * q0 - (d * qv).sum(-1)
+    outv = d0[..., None] * qv + q0[..., None] * d + np.cross(d, qv)
+    out = np.concatenate([out0[..., None], outv], axis=-1)
+    return out / np.maximum(np.linalg.norm(out, axis=-1, keepdims=True), 1e-12)
+
+
+def constant_velocity_rollout(
+    obs0: np.ndarray,
+    layout: EntityLayout,
+    dt: float,
+    horizon: int,
+    given: np.ndarray | None = None,
+    given_mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """``(N, D)`` start states rolled ``horizon`` steps by :func:`constant_velocity`; dims in
+    ``given_mask (D,)`` are taken from ``given (N, H, D)`` at every step. Returns ``(N, H, D)``."""
+    x, out = obs0, []
+    for k in range(horizon):
+        x = constant_velocity(x, layout, dt)
+        if given is not None and given_mask is not None:
+            x = np.where(given_mask, given[:, k], x)
+        out.append(x)
+    return np.stack(out, axis=1).astype(np.float32)
+
+
+# An entity-transition is within an agent's *reach* when the body moves in the plane of its
+# support: vertical speed at most this (m/s) before and after the step.
+REACH_MAX_VZ = 0.05
+
+
+def reach_mask(obs: np.ndarray, next_obs: np.ndarray, layout: EntityLayout) -> np.ndarray:
+    """``(N, E)`` bool: entity-transitions an agent pushing on the table can produce (planar
+    motion, ``|v_z| <= REACH_MAX_VZ`` before and after); the rest (launched, dropped, falling,
+    bouncing) is *beyond* reach and tests generalisation."""
+    vel = layout.features["linvel"]
+    vz0 = np.abs(layout.split(obs)[..., vel][..., 2])
+    vz1 = np.abs(layout.split(next_obs)[..., vel][..., 2])
+    return (vz0 <= REACH_MAX_VZ) & (vz1 <= REACH_MAX_VZ)
 
 
 def rollout_metrics(
@@ -118,6 +192,8 @@ def rollout_metrics(
         ``{prefix}/rollout/{regime}/pos_mm`` and ``/count`` (error of imagined step ``k``
         against the truth, grouped by the entity's regime over transition ``k``),
         ``{prefix}/rollout/all/pos_mm``, ``{prefix}/rollout/final/pos_mm`` (last step only);
+        ``{prefix}/rollout/impact_seq/pos_mm`` and ``.../final_mm`` (every step, and the last
+        one, of the sequences where some object has an impact) and ``.../count``;
         for every scored entity with an impact in its sequence (first impact at transition
         ``k``), the imagined onset is the transition with the largest imagined
         ``|v_{t+1} - v_t|``: ``{prefix}/onset_within_1`` (fraction within one step),
@@ -134,6 +210,11 @@ def rollout_metrics(
         _group_stats(out, f"{prefix}/rollout/{name}", reg == code, {"pos_mm": pos_err})
     out[f"{prefix}/rollout/all/pos_mm"] = float(pos_err.mean())
     out[f"{prefix}/rollout/final/pos_mm"] = float(pos_err[:, -1].mean())
+    hit = (reg == Regime.IMPACT).any(axis=(1, 2))  # sequences with an object impact
+    out[f"{prefix}/rollout/impact_seq/count"] = float(hit.sum())
+    if hit.any():
+        out[f"{prefix}/rollout/impact_seq/pos_mm"] = float(pos_err[hit].mean())
+        out[f"{prefix}/rollout/impact_seq/final_mm"] = float(pos_err[hit, -1].mean())
 
     impact = reg == Regime.IMPACT
     has = impact.any(axis=1)  # (N, K)

@@ -25,7 +25,14 @@ from world_model.dataset import (
     Transitions,
     load_dataset,
 )
-from world_model.evaluation import one_step_metrics, rollout_metrics
+from world_model.evaluation import (
+    constant_velocity,
+    constant_velocity_rollout,
+    nothing_moves,
+    one_step_metrics,
+    reach_mask,
+    rollout_metrics,
+)
 from world_model.inference import given_mask_for, predict_mean, rollout_mean
 from world_model.protocol import WorldModel
 
@@ -147,18 +154,77 @@ def evaluate_on_probe(
         actions = d.action
     else:
         raise ValueError(f"{probe.path}: the probe set has no actions to condition on")
-    metrics = one_step_metrics(
-        d.obs,
-        d.next_obs,
-        predict_mean(model, d.obs, actions),
-        d.regime,
-        d.pair_kind,
-        layout,
-        prefix=prefix,
-    )
+    metrics = split_one_step_metrics(probe, predict_mean(model, d.obs, actions), prefix)
     obs_seq, act_seq, regime_seq = probe.sequences()
     if condition == "agent_motion":
         act_seq = agent_motion(layout, obs_seq[:, 1:])
     imagined = rollout_mean(model, obs_seq, act_seq, given_mask=given_mask_for(layout, ("agent",)))
     metrics.update(rollout_metrics(obs_seq, imagined, regime_seq, layout, prefix=prefix))
     return metrics
+
+
+def split_one_step_metrics(probe: ProbeSet, pred_next: np.ndarray, prefix: str) -> dict[str, float]:
+    """:func:`one_step_metrics` of ``pred_next (N, D)`` on the whole probe (``{prefix}/...``),
+    on the part within an agent's reach (``{prefix}/reach/...``) and beyond it
+    (``{prefix}/beyond/...``; see :func:`world_model.evaluation.reach_mask`)."""
+    d, layout = probe.data, probe.layout
+    reach = reach_mask(d.obs, d.next_obs, layout)
+    out: dict[str, float] = {}
+    for part, mask in (("", None), ("/reach", reach), ("/beyond", ~reach)):
+        out.update(
+            one_step_metrics(
+                d.obs, d.next_obs, pred_next, d.regime, d.pair_kind, layout,
+                prefix=prefix + part, mask=mask,
+            )
+        )  # fmt: skip
+    return out
+
+
+BASELINES = ("nothing_moves", "constant_velocity")
+
+
+def baseline_metrics(probe: ProbeSet, dt: float) -> dict[str, float]:
+    """The physics baselines scored by the same code as a model: ``baseline/nothing_moves/...``
+    (``o' = o``) and ``baseline/constant_velocity/...`` (``pos' = pos + v dt``, the quaternion
+    turned by ``w dt``), one-step (whole probe, reach, beyond) and open-loop rollouts with the
+    agent's true motion given, like a model's.
+
+    Args:
+        dt: seconds per env step of the probe's scene.
+    """
+    d, layout = probe.data, probe.layout
+    obs_seq, _, regime_seq = probe.sequences()
+    given = given_mask_for(layout, ("agent",))
+    preds = {
+        "nothing_moves": nothing_moves(d.obs),
+        "constant_velocity": constant_velocity(d.obs, layout, dt),
+    }
+    h = obs_seq.shape[1] - 1
+    rollouts = {
+        "nothing_moves": np.where(given, obs_seq[:, 1:], obs_seq[:, :1]).astype(np.float32),
+        "constant_velocity": constant_velocity_rollout(
+            obs_seq[:, 0], layout, dt, h, obs_seq[:, 1:], given
+        ),
+    }
+    out: dict[str, float] = {}
+    for name in BASELINES:
+        prefix = f"baseline/{name}"
+        out.update(split_one_step_metrics(probe, preds[name], prefix))
+        out.update(rollout_metrics(obs_seq, rollouts[name], regime_seq, layout, prefix=prefix))
+    return out
+
+
+def vs_cv(metrics: dict[str, float], prefix: str = "probe") -> dict[str, float]:
+    """``{prefix}/<group>/vs_cv``: every ``{prefix}/<group>/pos_mm`` (and rollout ``final_mm``)
+    divided by constant velocity's on the same group (from ``baseline/constant_velocity/...``
+    in ``metrics``). Below 1: the model beats physics extrapolation there."""
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        if not key.startswith(prefix + "/") or not key.endswith(("/pos_mm", "/final_mm")):
+            continue
+        base = metrics.get("baseline/constant_velocity/" + key[len(prefix) + 1 :])
+        if base is not None and base > 0:
+            group = key.rsplit("/", 1)[0]
+            suffix = "vs_cv" if key.endswith("/pos_mm") else "final_vs_cv"
+            out[f"{group}/{suffix}"] = float(value / base)
+    return out

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from agent.make_env import make_env
 from agent.report.run_folder import CHECKPOINT, ReportError, RunFolder, typed_section
 from curiosity import build_curiosity
 from curiosity.config import CuriosityConfig
@@ -70,7 +71,8 @@ def restore_model(run: RunFolder, layout: EntityLayout, action_dim: int) -> Rest
     cfg = typed_section(WorldModelConfig, run.config.world_model)
     if run.condition == "agent_motion":
         action_dim = layout.feature_dim * len(layout.indices("agent"))
-    model = build_model(cfg, layout, action_dim)
+    dt = _env_dt(run) if cfg.kind == "graph" else None
+    model = build_model(cfg, layout, action_dim, dt)
     trainer_state = state.get("learner", {}).get("trainer", state.get("trainer"))
     if trainer_state is None:
         raise ReportError(f"{path}: holds no world-model trainer state")
@@ -81,7 +83,7 @@ def restore_model(run: RunFolder, layout: EntityLayout, action_dim: int) -> Rest
         ccfg = typed_section(CuriosityConfig, run.config.curiosity)
         signal = build_curiosity(
             ccfg, model, layout.obs_dim, action_dim, layout,
-            make_model=lambda: build_model(cfg, layout, action_dim),
+            make_model=lambda: build_model(cfg, layout, action_dim, dt),
         )  # fmt: skip
         saved = state.get("learner", {}).get("curiosity")
         if saved is not None:
@@ -91,6 +93,15 @@ def restore_model(run: RunFolder, layout: EntityLayout, action_dim: int) -> Rest
 
 
 @torch.no_grad()
+def _env_dt(run: RunFolder) -> float:
+    """Seconds per env step of the run's scene (the graph model integrates over it)."""
+    env = make_env(run.env_config())
+    try:
+        return float(env.unwrapped.dt)  # type: ignore[attr-defined]
+    finally:
+        env.close()
+
+
 def intrinsic_rewards(signal: Any, obs_seq: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """Normalised intrinsic reward of each real transition of a sequence.
 

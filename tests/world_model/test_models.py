@@ -31,7 +31,7 @@ KINDS = [
     [
         (
             {"kind": "cnn"},
-            r"WorldModelConfig.kind must be one of \('mlp', 'interaction'\), got 'cnn'",
+            r"WorldModelConfig.kind must be one of \('graph', 'mlp', 'interaction'\), got 'cnn'",
         ),
         (
             {"objective": "vae"},

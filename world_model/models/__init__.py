@@ -5,14 +5,21 @@ from __future__ import annotations
 from envs.layout import EntityLayout
 from world_model.config import WorldModelConfig
 from world_model.models.base import LatentDynamicsModel
+from world_model.models.graph_physics import GraphPhysicsModel
 from world_model.models.interaction import InteractionNetModel
 from world_model.models.latent_mlp import LatentMLPModel
 
-__all__ = ["InteractionNetModel", "LatentDynamicsModel", "LatentMLPModel", "build_model"]
+__all__ = [
+    "GraphPhysicsModel",
+    "InteractionNetModel",
+    "LatentDynamicsModel",
+    "LatentMLPModel",
+    "build_model",
+]
 
 
 def build_model(
-    cfg: WorldModelConfig, layout: EntityLayout, action_dim: int
+    cfg: WorldModelConfig, layout: EntityLayout, action_dim: int, dt: float | None = None
 ) -> LatentDynamicsModel:
     """The model ``cfg.kind`` names, sized from the environment.
 
@@ -20,7 +27,12 @@ def build_model(
         cfg: world model configuration.
         layout: the env's entity layout (``env.metadata["layout"]``); gives ``D``.
         action_dim: ``A`` (0 for action-free sources).
+        dt: seconds per env step (``env.unwrapped.dt``); the graph model integrates over it.
     """
+    if cfg.kind == "graph":
+        if dt is None:
+            raise ValueError("build_model: kind=graph needs the env step length dt")
+        return GraphPhysicsModel(cfg, layout, action_dim, dt)
     if cfg.kind == "interaction":
         return InteractionNetModel(cfg, layout, action_dim)
     return LatentMLPModel(cfg, layout.obs_dim, action_dim)

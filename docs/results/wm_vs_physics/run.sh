@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# World models vs the physics baselines (issue "the world model must learn physics").
+# For every scene: the probe set, datasets from the probe's own policy with another seed (20k
+# and 100k transitions: "can it learn physics") and 20k random-action transitions ("what an
+# agent teaches it"), then `contactlab train-model` for each model x dataset x seed, and
+# summarize.py. Run from the repository root after .ci/setup. Resumable: re-running skips
+# finished datasets and continues unfinished trainings from their checkpoints.
+#   SCENES, SEEDS, UPDATES, BATCH, JOBS and OUT override the defaults below.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-/tmp/wm_vs_physics}
+SCENES=${SCENES:-"push_blocks billiards tower"}
+SEEDS=${SEEDS:-"0 1 2"}
+UPDATES=${UPDATES:-3000}
+BATCH=${BATCH:-128}
+JOBS=${JOBS:-2}
+CL=${CL:-.venv/bin/contactlab}
+export MUJOCO_GL=${MUJOCO_GL:-egl}
+mkdir -p "$OUT"
+
+collect() {  # scene policy steps
+  local dir="$OUT/data/$1-$2-$3"
+  [ -f "$dir/.complete" ] && return 0
+  rm -rf "$dir"
+  $CL collect env="$1" policy="$2" steps="$3" seed=7 out="$dir" > "$dir.log" 2>&1
+  touch "$dir/.complete"
+}
+
+train() {  # scene model data seed
+  $CL train-model env="$1" world_model="$2" dataset="$OUT/data/$1-$3" seed="$4" \
+    train.updates="$UPDATES" train.batch_size="$BATCH" train.eval_every=500 \
+    train.checkpoint_every=500 probe.root="$OUT/probes" out_dir="$OUT/runs" \
+    run_name="$1-$2-$3-s$4" > "$OUT/runs/$1-$2-$3-s$4.log" 2>&1
+}
+export -f train
+export OUT UPDATES BATCH CL
+
+mkdir -p "$OUT/runs" "$OUT/data"
+status=0
+for scene in $SCENES; do
+  $CL probe make env="$scene" probe.root="$OUT/probes" > "$OUT/probe-$scene.log" 2>&1 || true
+  collect "$scene" probe 100000
+  collect "$scene" random 20000
+  collect "$scene" probe 20000
+  # the default model on every dataset and seed (seed by seed, so a partial run covers every
+  # dataset); the old models (mlp, interaction) on the 100k set with the first seed
+  jobs=()
+  for seed in $SEEDS; do
+    for data in probe-100000 random-20000 probe-20000; do jobs+=("$scene graph $data $seed"); done
+  done
+  first=${SEEDS%% *}
+  for model in mlp interaction; do jobs+=("$scene $model probe-100000 $first"); done
+  printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -L 1 bash -c 'train "$@"' _ || status=1
+done
+.venv/bin/python "$HERE/summarize.py" "$OUT/runs" --out "$HERE"
+[ "$status" = 0 ] || echo "some trainings failed: see $OUT/runs/*.log" >&2
+exit "$status"
