@@ -1,6 +1,7 @@
 """MPC planner latency per action at its default settings, with the default world model.
 
-Builds the default ``contactlab run`` parts for PushBlocks (mlp ensemble, disagreement
+Builds the default ``contactlab run`` parts for PushBlocks (the graph model as configured in
+``configs/world_model/graph.yaml``, disagreement
 curiosity, default ``MPCConfig``), acts from real observations through the MPC explorer (which
 replans every ``action_repeat`` actions and holds the plan in between) and times each call
 after a warm-up, with 1 torch thread (the run default) and with 2: per plan and per executed
@@ -17,9 +18,12 @@ import argparse
 import json
 import time
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 import envs  # noqa: F401
 from agent.explorers.base import MPCExplorer
@@ -30,13 +34,18 @@ from world_model.config import WorldModelConfig
 from world_model.models import build_model
 
 
+_GRAPH_PRESET = Path(__file__).resolve().parent.parent / "configs/world_model/graph.yaml"
+
+
 def time_planner(cfg: MPCConfig, n: int, threads: int) -> tuple[float, float]:
     """Median ms per planning call, and mean ms per executed action (the explorer replans
     every ``cfg.action_repeat`` actions and holds the plan in between)."""
     torch.set_num_threads(threads)
     env = gym.make("contactlab/PushBlocks-v0").unwrapped
     layout, action_dim = env.layout, env.model.nu
-    model = build_model(WorldModelConfig(), layout, action_dim).eval()
+    preset = OmegaConf.to_container(OmegaConf.load(_GRAPH_PRESET))
+    wm_cfg = WorldModelConfig(**preset)  # type: ignore[arg-type]
+    model = build_model(wm_cfg, layout, action_dim, dt=env.dt).eval()
     signal = build_curiosity(CuriosityConfig(), model, layout.obs_dim, action_dim, layout)
     planner = MPCPlanner(
         model.step,

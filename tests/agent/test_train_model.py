@@ -13,6 +13,7 @@ import gymnasium as gym
 import pytest
 
 import envs  # noqa: F401
+from envs.layout import EntityLayout
 from world_model.dataset import load_dataset
 from world_model.probe import ProbeMismatch, load_probe_set
 
@@ -48,6 +49,20 @@ def test_collect_writes_a_verified_dataset(workdir: Path) -> None:
     scene = gym.make("contactlab/PushBlocks-v0").unwrapped
     assert data.meta.mjcf_sha256 == scene.scene_hash
     assert data.episode.max() == 4 and data.truncated.sum() == 5  # 200-step episodes
+
+
+def test_collect_with_the_probe_policy_differs_from_the_probe_set(workdir: Path) -> None:
+    out = cli("collect", "policy=probe", "steps=400", "seed=7", "out=pdata", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    data = load_dataset(workdir / "pdata")
+    assert len(data) == 400 and data.meta.extra["policy"] == "probe"
+    assert data.episode.max() == 39 and data.truncated.sum() == 40  # one episode per sequence
+    # the probe policy launches and drops objects: some fly, which random pushing never does
+    layout = EntityLayout.from_dict(data.meta.layout)
+    objects = layout.split(data.next_obs)[:, layout.indices("object")]
+    assert (abs(objects[..., 9]) > 0.05).any()
+    probe = load_probe_set(workdir / "probes/push_blocks-none-n40-h5-s1000003")
+    assert not (data.obs[:5] == probe.data.obs[:5]).all()  # another seed: other sequences
 
 
 def test_probe_set_is_balanced_hashed_and_refuses_another_scene(workdir: Path) -> None:
