@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-
 from pathlib import Path
 
 import gymnasium as gym
@@ -32,7 +31,6 @@ from agent.explorers.mpc_config import MPCConfig
 from curiosity import CuriosityConfig, build_curiosity
 from world_model.config import WorldModelConfig
 from world_model.models import build_model
-
 
 _GRAPH_PRESET = Path(__file__).resolve().parent.parent / "configs/world_model/graph.yaml"
 
