@@ -1,0 +1,80 @@
+"""Ablations of the graph world model on one fixed dataset (docs/world_model.md, "Diagnosis").
+
+Trains ``build_model(cfg)`` through ``ModelTrainer`` on a dataset and scores it every
+``--eval`` updates with ``evaluate_on_probe`` and the physics baselines (the code
+``contactlab train-model`` uses, without a run folder), printing per-regime ratios to constant
+velocity on the whole probe, its reach and beyond parts, and the 10-step rollout on impact
+sequences. Example (the "input noise 0.3" row):
+
+    python docs/results/wm_vs_physics/ablate.py --data DATA --probe PROBE --updates 2000 \\
+      --cfg '{"kind": "graph", "entity_latent_dim": 64, "hidden": 64, "depth": 1,
+              "horizon": 1, "n_members": 1, "input_noise": 0.3}'
+
+with DATA from ``contactlab collect env=push_blocks policy=probe steps=100000 seed=7`` and
+PROBE from ``contactlab probe make env=push_blocks``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from envs.layout import EntityLayout
+from world_model.config import WorldModelConfig
+from world_model.dataset import load_dataset
+from world_model.models import build_model
+from world_model.probe import baseline_metrics, evaluate_on_probe, load_probe_set, vs_cv
+from world_model.replay import Replay
+from world_model.trainer import ModelTrainer
+
+REGIMES = ("impact", "contact", "free")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True)
+    p.add_argument("--probe", required=True)
+    p.add_argument("--updates", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--eval", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dt", type=float, default=0.02, help="env step, s (PushBlocks: 0.02)")
+    p.add_argument("--cfg", default="{}", help="WorldModelConfig fields as JSON")
+    a = p.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(a.seed)
+    data, probe = load_dataset(a.data), load_probe_set(a.probe)
+    layout = EntityLayout.from_dict(data.meta.layout)
+    cfg = WorldModelConfig(**json.loads(a.cfg))
+    replay = Replay(
+        len(data), layout.obs_dim, data.meta.action_dim, layout.n_entities,
+        np.random.default_rng(a.seed),
+    )  # fmt: skip
+    replay.extend(data)
+    model = build_model(cfg, layout, data.meta.action_dim, a.dt)
+    trainer = ModelTrainer(model, cfg)
+    baselines = baseline_metrics(probe, a.dt)
+    start = time.time()
+    for update in range(1, a.updates + 1):
+        trainer.update(replay.sample_sequences(a.batch, cfg.horizon))
+        if update % a.eval and update != a.updates:
+            continue
+        model.eval()
+        with torch.no_grad():
+            m = {**evaluate_on_probe(model, probe), **baselines}
+        model.train()
+        m.update(vs_cv(m))
+        row = {
+            part: {r: round(m.get(f"probe/{pre}{r}/vs_cv", float("nan")), 2) for r in REGIMES}
+            for part, pre in (("whole", ""), ("reach", "reach/"), ("beyond", "beyond/"))
+        }
+        roll = round(m.get("probe/rollout/impact_seq/final_vs_cv", float("nan")), 2)
+        print(update, f"{time.time() - start:.0f}s", json.dumps(row), "rollout", roll, flush=True)
+
+
+if __name__ == "__main__":
+    main()
