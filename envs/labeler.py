@@ -12,9 +12,20 @@ touches (a sliding box rocking on its corners) are not new contacts. Why it is c
 substeps see the same contact list as the one before (one bytes comparison, the fast path);
 only a changed list is examined.
 
-Approach speed is read from ``data.cvel`` right after ``mj_step``: ``mj_step`` runs the forward
-pass (collision, ``cvel``) *before* integrating, so at that moment ``cvel`` is the velocity at
-which the just-detected contacts were met, not the velocity after the contact impulse.
+Approach speed is the normal velocity of the contact point in the state *before* the substep in
+which the contact first exerts a force, under every integrator. With Euler, ``implicit`` and
+``implicitfast``, ``mj_step`` runs the forward pass (collision, ``cvel``) on the pre-substep
+state and then integrates, so right after ``mj_step`` the contact list and ``cvel`` are those of
+the state the substep started from: ``cvel`` is the velocity at which the just-detected contacts
+were met, not the velocity after the contact impulse. With ``RK4``, ``mj_step`` runs three more
+forward passes at intermediate Runge-Kutta stages and the last one overwrites both: the contact
+list is then that of the last stage (the first stage to see a landing, since its positions are
+the furthest along), and ``cvel`` is a stage velocity already slowed by the contact (a ball
+dropped from 1.2 m read 3.97 m/s instead of 4.85). There the labeller keeps ``qvel`` from before
+each ``mj_step`` and takes the velocity of each new contact point as ``J(point) qvel_before``
+(``mj_jac``); ``mj_step`` itself is untouched. :meth:`ContactLabeler.step_physics` does the
+stepping in the right order; loops that step one substep at a time call
+:meth:`ContactLabeler.substep` in place of ``mj_step``.
 """
 
 from __future__ import annotations
@@ -141,9 +152,12 @@ class ContactLabeler:
         cfg: thresholds.
         substep_dt: seconds per physics substep (``model.opt.timestep``).
 
-    Use: ``begin_step(state)`` before the substeps, ``after_substep(data)`` after every
-    ``mj_step``, then ``end_step(state, n_substeps)``; ``state`` is the ``(E, 13)`` block array of
-    :func:`entity_states`.
+    Use: ``begin_step(state)``, then ``step_physics(data, n_substeps)`` (which calls
+    ``mj_step``), then ``end_step(state, n_substeps)``; ``state`` is the ``(E, 13)`` block array
+    of :func:`entity_states`. A loop that must call ``mj_step`` itself calls
+    ``substep(data)`` in place of each ``mj_step``. ``after_substep(data)`` after a plain
+    ``mj_step`` is the Euler-family form, refused under RK4 (it would read the last
+    Runge-Kutta stage instead of the pre-substep state).
     """
 
     def __init__(
@@ -158,6 +172,10 @@ class ContactLabeler:
         self.n_entities = layout.n_entities
         self.body_ids = np.array([e.body_id for e in layout.entities], dtype=np.int64)
         self._dt = float(model.opt.timestep)
+        # RK4: velocities of new contacts come from qvel saved before mj_step (see module doc).
+        self.runge_kutta = int(model.opt.integrator) == int(mujoco.mjtIntegrator.mjINT_RK4)
+        self._qvel_before = np.zeros(model.nv)
+        self._jacp = np.zeros((3, model.nv))
         self._gravity = np.array(model.opt.gravity, dtype=np.float64)
         self._mass = np.array(model.body_subtreemass[self.body_ids], dtype=np.float64)
         # tilt cos = 1 - 2 (qx^2 + qy^2), so tilt > topple_angle <=> qx^2 + qy^2 > this:
@@ -215,8 +233,35 @@ class ContactLabeler:
         self._carry = True  # the first substep must count the contacts it sees, even if unchanged
         self._substeps = 0
 
+    def step_physics(self, data: mujoco.MjData, n_substeps: int) -> None:
+        """Advance the simulation ``n_substeps`` physics steps, labelling every one."""
+        m = self.model
+        if self.runge_kutta:
+            qvel = self._qvel_before
+            for _ in range(n_substeps):
+                np.copyto(qvel, data.qvel)
+                mujoco.mj_step(m, data)
+                self._record(data)
+        else:
+            for _ in range(n_substeps):
+                mujoco.mj_step(m, data)
+                self._record(data)
+
+    def substep(self, data: mujoco.MjData) -> None:
+        """One labelled ``mj_step`` (for loops that step one substep at a time)."""
+        self.step_physics(data, 1)
+
     def after_substep(self, data: mujoco.MjData) -> None:
-        """Record the contacts MuJoCo detected in the substep just taken."""
+        """Record the contacts MuJoCo detected in the ``mj_step`` just taken (Euler family)."""
+        if self.runge_kutta:
+            raise RuntimeError(
+                "ContactLabeler.after_substep under the RK4 integrator would read velocities of "
+                "the last Runge-Kutta stage, not of the pre-substep state: call "
+                "step_physics(data, n) or substep(data) in place of mj_step"
+            )
+        self._record(data)
+
+    def _record(self, data: mujoco.MjData) -> None:
         self._substeps += 1
         n = data.ncon
         geom = data.contact.geom[:n]
@@ -346,13 +391,25 @@ class ContactLabeler:
                     self._impact_kind[e] = kind
 
     def _approach_speeds(self, data: mujoco.MjData, idx: np.ndarray) -> np.ndarray:
-        """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``."""
+        """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``
+        (Euler family) or from ``J(point) qvel_before`` (RK4)."""
         m = self.model
         contact = data.contact
         geom = contact.geom[idx]
         pos = contact.pos[idx]
         normal = contact.frame[idx, :3]  # points from geom[0] to geom[1]
         bodies = m.geom_bodyid[geom]  # (k, 2)
+        if self.runge_kutta:
+            jacp, qvel = self._jacp, self._qvel_before
+            rel = np.zeros((len(idx), 3))
+            for i in range(len(idx)):
+                for side, sign in ((0, -1.0), (1, 1.0)):
+                    body = int(bodies[i, side])
+                    if m.body_weldid[body] == 0:
+                        continue  # welded to the world: does not move
+                    mujoco.mj_jac(m, data, jacp, None, pos[i], body)
+                    rel[i] += sign * (jacp @ qvel)
+            return np.maximum(-(rel * normal).sum(axis=1), 0.0)
         cvel = data.cvel[bodies]  # (k, 2, 6): angular, linear at the root's subtree com
         com = data.subtree_com[m.body_rootid[bodies]]
         vel = cvel[..., 3:] + _cross(cvel[..., :3], pos[:, None, :] - com)

@@ -198,7 +198,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         ctrl = self._ctrl_from_action(action)
-        m, d = self.model, self.data
+        d = self.data
         d.ctrl[:] = ctrl
         distractor_on = False
         if self.distractor is not None:
@@ -206,9 +206,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.distractor.before_step(d, self.np_random, distractor_on)
         labeler = self.labeler
         labeler.begin_step(self._state)
-        for _ in range(self.frame_skip):
-            mujoco.mj_step(m, d)
-            labeler.after_substep(d)
+        labeler.step_physics(d, self.frame_skip)
         if self.distractor is not None:
             self.distractor.after_step(d, self.np_random, distractor_on)
         state = self._read_states(d)
