@@ -177,7 +177,6 @@ class ContactLabeler:
         self._qvel_before = np.zeros(model.nv)
         self._jacp = np.zeros((3, model.nv))
         self._gravity = np.array(model.opt.gravity, dtype=np.float64)
-        self._mass = np.array(model.body_subtreemass[self.body_ids], dtype=np.float64)
         # tilt cos = 1 - 2 (qx^2 + qy^2), so tilt > topple_angle <=> qx^2 + qy^2 > this:
         self._tilt_xy2 = float((1.0 - np.cos(np.deg2rad(self.cfg.topple_angle))) / 2.0)
 
@@ -189,6 +188,12 @@ class ContactLabeler:
             if entity_of_body[b] < 0:
                 entity_of_body[b] = entity_of_body[model.body_parentid[b]]
         self._geom_entity = entity_of_body[model.geom_bodyid]
+        # Mass of each entity: its bodies that are no other entity's (a robot's whole subtree
+        # for entities=roots, one link for entities=bodies).
+        owned = entity_of_body[1:] >= 0
+        self._mass = np.bincount(
+            entity_of_body[1:][owned], weights=model.body_mass[1:][owned], minlength=self.n_entities
+        )
         category = np.full(self.n_entities, _OBJECT, dtype=np.int64)
         for i, e in enumerate(layout.entities):
             if e.kind == "agent":

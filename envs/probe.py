@@ -7,6 +7,12 @@ A probe set is short sequences (``seq_len`` steps each) from four scenarios, tak
 * ``launch``: an object is thrown across the table (0.5-2 m/s, a small hop) while the agent idles;
 * ``drop``: an object is lifted 5-20 cm, tilted at random, and let fall while the agent idles.
 
+``strike`` uses :func:`envs.scripted.strike_policy` (the point-agent strike of the built-in
+scenes, or a Jacobian strike for any other actuator layout). In a scene with no free body to
+throw (Gymnasium's Hopper, Pusher's puck on slide joints) ``launch`` and ``drop`` become
+*limp* turns: zero actions for :data:`SETTLE_STEPS` unrecorded steps, so the robot falls and
+settles, then an idle sequence is recorded (where a robot's links come to rest).
+
 Collection goes on until every regime has at least ``min_per_regime`` object entity-transitions
 (so impacts are not drowned by rest) and stops with a clear error if ``max_steps`` run out
 first. The result is plain numpy arrays; ``world_model`` saves them as a dataset of kind
@@ -17,15 +23,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mujoco
 import numpy as np
 from tqdm import tqdm
 
 from envs.placement import yaw_quat
 from envs.regimes import REGIME_NAMES, Regime
 from envs.scene import ContactSceneEnv
-from envs.scripted import RandomPolicy, StrikePolicy
+from envs.scripted import RandomPolicy, ReachStrikePolicy, StrikePolicy, strike_policy
 
 SCENARIOS = ("strike", "random", "launch", "drop")
+SETTLE_STEPS = 100  # limp steps before a launch/drop sequence in a scene with nothing to throw
 _LABEL_KEYS = ("regime", "pair_kind", "critical", "approach_speed", "impulse")
 
 
@@ -77,6 +85,7 @@ def collect_probe(
     """
     rng = np.random.default_rng(seed)
     objects = env.layout.indices("object")
+    throwable = _free_objects(env)
     n_actions = env.model.nu
     rows: dict[str, list] = {
         k: [] for k in ("obs", "action", "next_obs", "episode", "step", "scenario", *_LABEL_KEYS)
@@ -103,15 +112,18 @@ def collect_probe(
         scenario = cfg.scenarios[turn % len(cfg.scenarios)]
         turn += 1
         obs, _ = env.reset(seed=int(rng.integers(2**31)))
-        policy: StrikePolicy | RandomPolicy
-        if scenario == "strike":
-            policy = StrikePolicy(env.layout, n_actions, rng)
-        else:
-            policy = RandomPolicy(n_actions, rng)
+        policy: StrikePolicy | ReachStrikePolicy | RandomPolicy
+        policy = strike_policy(env, rng) if scenario == "strike" else RandomPolicy(n_actions, rng)
         policy.reset()
         n_seq = cfg.sequences_per_episode if scenario in ("strike", "random") else 1
-        if scenario in ("launch", "drop"):
-            obs = _throw(env, scenario, int(rng.choice(objects)), rng)
+        if scenario in ("launch", "drop") and len(throwable):
+            obs = _throw(env, scenario, int(rng.choice(throwable)), rng)
+        elif scenario in ("launch", "drop"):  # nothing to throw: the agent goes limp
+            settled_obs, settled = _settle(env, SETTLE_STEPS)
+            steps += settled
+            if settled_obs is None:
+                continue
+            obs = settled_obs
         for _ in range(n_seq):
             seq = _sequence(env, obs, policy, scenario, cfg.seq_len)
             if seq is None:  # unstable or cut short: the whole sequence is dropped
@@ -144,10 +156,34 @@ def collect_probe(
     return out
 
 
+def _settle(env: ContactSceneEnv, n_steps: int) -> tuple[np.ndarray | None, int]:
+    """Zero actions for ``n_steps`` unrecorded steps (a robot falls and comes to rest);
+    returns the observation (``None`` if the episode ended) and the steps taken."""
+    action = np.zeros(env.model.nu, dtype=np.float32)
+    obs = None
+    for i in range(n_steps):
+        obs, _, terminated, truncated, info = env.step(action)
+        if info["sim_unstable"] or terminated or truncated:
+            return None, i + 1
+    return obs, n_steps
+
+
+def _free_objects(env: ContactSceneEnv) -> np.ndarray:
+    """Indices of the object entities whose own body has a free joint (can be thrown)."""
+    m, free = env.model, int(mujoco.mjtJoint.mjJNT_FREE)
+    out = []
+    for i in env.layout.indices("object"):
+        body = env.layout.entities[int(i)].body_id
+        jnt = int(m.body_jntadr[body])
+        if jnt >= 0 and int(m.jnt_type[jnt]) == free:
+            out.append(int(i))
+    return np.array(out, dtype=np.int64)
+
+
 def _sequence(
     env: ContactSceneEnv,
     obs: np.ndarray,
-    policy: StrikePolicy | RandomPolicy,
+    policy: StrikePolicy | ReachStrikePolicy | RandomPolicy,
     scenario: str,
     seq_len: int,
 ) -> dict[str, np.ndarray] | None:
