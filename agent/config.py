@@ -143,7 +143,8 @@ class DemoConfig:
     env: EnvConfig = field(
         default_factory=EnvConfig
     )  #: settings shared by every scene (distractor...)
-    scenes: list[str] = field(default_factory=lambda: list(SCENES))  #: scenes to roll out
+    #: built-in scenes to roll out (with env=mjcf or env=gym: that scene alone)
+    scenes: list[str] = field(default_factory=lambda: list(SCENES))
     steps: int = 150  #: agent steps per scene
     policy: str = "strike"  #: strike (scripted pokes at objects) | random
     seed: int = 0  #: reset and policy seed

@@ -72,7 +72,8 @@ def discover_entities(
     if require_objects and not objects and not (entities == "bodies" and links == "object"):
         raise ValueError(
             "the model has no movable bodies besides the agent, so nothing to push or hit "
-            "(for an articulated robot, entities=bodies with links=object scores its links)"
+            "(for an articulated robot: entities=bodies, links=object, on the command line "
+            "env.entities=bodies env.links=object, scores its links)"
         )
     out = []
     for b in agents:

@@ -79,6 +79,25 @@ class GymSceneEnv(ContactSceneEnv):
             **kwargs,
         )
 
+        if self._camera is None:  # no camera named: follow the agent from the side
+            camera = mujoco.MjvCamera()
+            camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+            camera.trackbodyid = self.layout.entities[0].body_id
+            camera.distance = 3.0 * self._agent_extent()
+            camera.azimuth, camera.elevation = 90.0, -20.0
+            self._camera = camera
+
+    def _agent_extent(self) -> float:
+        """Radius (m) of the agent's body tree around its root at the model's rest pose."""
+        m, d = self.model, self.data
+        mujoco.mj_kinematics(m, d)
+        root = self.layout.entities[0].body_id
+        geoms = np.flatnonzero(m.body_rootid[m.geom_bodyid] == m.body_rootid[root])
+        if not len(geoms):
+            return 1.0
+        reach = np.linalg.norm(d.geom_xpos[geoms] - d.xpos[root], axis=1) + m.geom_rbound[geoms]
+        return max(float(reach.max()), 0.2)
+
     def _randomize(self, rng: np.random.Generator) -> None:
         d, r = self.data, self.reset_noise
         d.qpos[:] += rng.uniform(-r, r, self.model.nq)

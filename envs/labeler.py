@@ -199,8 +199,11 @@ class ContactLabeler:
             if e.kind == "agent":
                 category[i] = _AGENT
         self._entity_category = category
-        # Falls and topples are events of objects; the agent and the distractor float by design.
-        self._can_be_critical = np.array([e.kind == "object" for e in layout.entities])
+        # Falls and topples are events of objects; the agent and the distractor float by design,
+        # and a robot's links (entities=bodies) swing and leave the ground as they move.
+        self._can_be_critical = np.array(
+            [e.kind == "object" and model.body_parentid[e.body_id] == 0 for e in layout.entities]
+        )
         # A rolling sphere's tilt means nothing: only entities with a non-sphere geom topple.
         sphere = int(mujoco.mjtGeom.mjGEOM_SPHERE)
         self._can_topple = np.array(

@@ -186,7 +186,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
         )
-        self._camera = (
+        self._camera: str | mujoco.MjvCamera | None = (
             camera if camera is not None else ("overview" if self._has_camera("overview") else None)
         )
         if camera is not None and not self._has_camera(camera):
@@ -286,6 +286,23 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             mujoco.mju_rotVecQuat(res, np.asarray(angvel, dtype=np.float64), qinv)
             d.qvel[vadr + 3 : vadr + 6] = res
         mujoco.mj_forward(self.model, d)
+        self.labeler.reset(d)
+        self._state = self._read_states(d)
+        return self._state.ravel().astype(np.float32)
+
+    def set_joint_state(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """Set MuJoCo's ``qpos`` (``(nq,)``) and ``qvel`` (``(nv,)``), run ``mj_forward``,
+        restart the labeller from there, and return the observation (tests, scripted starts
+        of articulated robots)."""
+        m, d = self.model, self.data
+        qpos, qvel = np.asarray(qpos, dtype=np.float64), np.asarray(qvel, dtype=np.float64)
+        if qpos.shape != (m.nq,) or qvel.shape != (m.nv,):
+            raise ValueError(
+                f"set_joint_state: qpos must have shape ({m.nq},) and qvel ({m.nv},), got "
+                f"{qpos.shape} and {qvel.shape}"
+            )
+        d.qpos[:], d.qvel[:] = qpos, qvel
+        mujoco.mj_forward(m, d)
         self.labeler.reset(d)
         self._state = self._read_states(d)
         return self._state.ravel().astype(np.float32)
