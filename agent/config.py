@@ -57,10 +57,15 @@ class LabelsConfig:
     rest_angvel: float = 0.1  #: rad/s
     fall_speed: float = 0.3  #: m/s; airborne and descending faster is a critical fall
     topple_angle: float = 45.0  #: degrees of tilt that count as toppled
+    #: m/s; an object's velocity jump through a continuing contact above this is an impact
+    #: (null turns the rule off)
+    jump_speed: float | None = 0.5
 
     def __post_init__(self) -> None:
         for key in ("impact_speed", "rest_speed", "rest_angvel", "fall_speed"):
             _check_positive(f"env.labels.{key}", getattr(self, key))
+        if self.jump_speed is not None:
+            _check_positive("env.labels.jump_speed", self.jump_speed)
         if not 0 < self.topple_angle < 180:
             raise ConfigError(f"env.labels.topple_angle={self.topple_angle!r} must be in (0, 180)")
 

@@ -79,6 +79,7 @@ class StepLabels:
     impulse: np.ndarray  # float32 N*s, |m (v_end - v_start) - m g dt|: net non-gravity impulse
     critical: np.ndarray  # bool, falling (airborne, descending fast) or toppled during the step
     airborne: np.ndarray  # bool, touched nothing at all during the step
+    velocity_jump: np.ndarray  # float32 m/s, |v_end - v_start| (linear, body origin)
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return dict(self.__dict__)
@@ -224,7 +225,10 @@ class ContactLabeler:
         self._reset_accumulators()
         self._start: np.ndarray | None = None
         self._substeps = 0
-        self._vectors = np.zeros((self.n_entities, 8, 3))  # scratch for end_step's norms
+        self._vectors = np.zeros((self.n_entities, 9, 3))  # scratch for end_step's norms
+        jump = self.cfg.jump_speed
+        self._jump2 = np.inf if jump is None else float(jump) ** 2
+        self._can_jump = self._entity_category == _OBJECT
 
     # ------------------------------------------------------------------ per-step protocol
     def reset(self, data: mujoco.MjData) -> None:
@@ -307,16 +311,19 @@ class ContactLabeler:
         v[:, 5] -= self._gravity * dt  # velocity change not due to gravity
         v[:, 6, :2] = start[:, 4:6]  # quaternion x, y: tilt cos = 1 - 2 (x^2 + y^2)
         v[:, 7, :2] = state[:, 4:6]
+        np.subtract(v[:, 1], v[:, 0], out=v[:, 8])  # velocity jump over the step
         n2 = np.einsum("ekj,ekj->ek", v, v)
 
         moving = (n2[:, 0:3].max(axis=1) > cfg.rest_speed**2) | (
             n2[:, 3:5].max(axis=1) > cfg.rest_angvel**2
         )
         mask = self._mask
-        impact = self._approach > cfg.impact_speed
         touching = mask != 0
+        # A contact that begins fast, or a jump of velocity through a contact that continues.
+        began = self._approach > cfg.impact_speed
+        impact = began | (touching & (n2[:, 8] > self._jump2) & self._can_jump)
         regime = _REGIME_TABLE[moving + 2 * touching + 4 * impact]
-        pair_kind = np.where(impact, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8)
+        pair_kind = np.where(began, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8)
         airborne = ~self._touched
         falling = airborne & (state[:, 9] < -cfg.fall_speed)
         toppled = (n2[:, 6] < self._tilt_xy2) & (n2[:, 7] >= self._tilt_xy2) & self._can_topple
@@ -328,6 +335,7 @@ class ContactLabeler:
             impulse=(self._mass * np.sqrt(n2[:, 5])).astype(np.float32),
             critical=(falling | toppled) & self._can_be_critical,
             airborne=airborne,
+            velocity_jump=np.sqrt(n2[:, 8]).astype(np.float32),
         )
 
     # ------------------------------------------------------------------ internals
