@@ -39,10 +39,33 @@ from envs.layout import EntityLayout
 from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
 
 _STATIC, _AGENT, _OBJECT = 0, 1, 2
-# Regime by (moving + 2 touching + 4 impact): impact > contact > free > rest.
-_REGIME_TABLE = np.array(
-    [Regime.REST, Regime.FREE] + [Regime.CONTACT] * 2 + [Regime.IMPACT] * 4, dtype=np.int8
-)
+# end_step compares 16 per-entity features with thresholds at once and packs the outcomes
+# into one integer code per entity (weights _CODE_WEIGHTS); these tables give every label
+# from the code. Features: 0-8 squared norms (see ContactLabeler._linear_map; 0-4 count the
+# moving tests), 9 approach speed, 10 minus the end vertical velocity, 11 pair mask,
+# 12 touched anything, 13-15 constants: may jump, may topple, may be critical.
+_CODE_WEIGHTS = np.array([1] * 5 + [0, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096])
+
+
+def _code_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes = np.arange(8192)
+    moving = (codes & 7) > 0
+    tilted_start, tilted_end = (codes & 8) > 0, (codes & 16) > 0
+    jumped, began, falling_fast = (codes & 32) > 0, (codes & 64) > 0, (codes & 128) > 0
+    touching, touched = (codes & 256) > 0, (codes & 512) > 0
+    can_jump, can_topple, can_be_critical = (codes & 1024) > 0, (codes & 2048) > 0, codes >= 4096
+    impact = began | (touching & jumped & can_jump)
+    regime = np.where(
+        impact,
+        Regime.IMPACT,
+        np.where(touching, Regime.CONTACT, np.where(moving, Regime.FREE, Regime.REST)),
+    ).astype(np.int8)
+    toppled = tilted_end & ~tilted_start & can_topple
+    critical = ((~touched & falling_fast) | toppled) & can_be_critical
+    return regime, critical, ~touched
+
+
+_CODE_REGIME, _CODE_CRITICAL, _CODE_AIRBORNE = _code_tables()
 # Kind behind a sustained contact, by pair_mask bits: agent > object > static.
 _PAIR_TABLE = np.array(
     [
@@ -225,10 +248,25 @@ class ContactLabeler:
         self._reset_accumulators()
         self._start: np.ndarray | None = None
         self._substeps = 0
-        self._vectors = np.zeros((self.n_entities, 9, 3))  # scratch for end_step's norms
+        self._pair_states = np.zeros((self.n_entities, 26))  # [start, end] states, scratch
+        self._group_sum = np.kron(np.eye(9), np.ones((3, 1)))  # (27, 9): sums of 3 squares
         jump = self.cfg.jump_speed
-        self._jump2 = np.inf if jump is None else float(jump) ** 2
-        self._can_jump = self._entity_category == _OBJECT
+        cfg = self.cfg
+        self._can_jump = self._entity_category == _OBJECT  # the agent's actuators jerk it
+        self._thresholds = np.array(
+            [cfg.rest_speed**2] * 3
+            + [cfg.rest_angvel**2] * 2
+            + [np.inf, self._tilt_xy2, self._tilt_xy2]
+            + [np.inf if jump is None else float(jump) ** 2]
+            + [cfg.impact_speed, cfg.fall_speed, 0.5, 0.5, 0.5, 0.5, 0.5]
+        )
+        self._n2 = np.zeros((self.n_entities, 9))
+        self._features = np.zeros((self.n_entities, 16))
+        self._features[:, 13] = self._can_jump
+        self._features[:, 14] = self._can_topple
+        self._features[:, 15] = self._can_be_critical
+        self._norm_scale = np.stack([self._mass, np.ones(self.n_entities)], axis=1)
+        self._maps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ per-step protocol
     def reset(self, data: mujoco.MjData) -> None:
@@ -296,49 +334,72 @@ class ContactLabeler:
         if start is None:
             raise RuntimeError("ContactLabeler.end_step called before begin_step")
         self._start = None
-        cfg = self.cfg
         dt = self._dt * (n_substeps if n_substeps is not None else max(self._substeps, 1))
-        # Every squared norm the labels need, in one reduction (small-array numpy calls cost
-        # about a microsecond each, so the hot path counts them).
-        v = self._vectors
-        v[:, 0] = start[:, 7:10]  # linear velocity at the start
-        v[:, 1] = state[:, 7:10]  # ... and at the end
-        np.subtract(state[:, 0:3], start[:, 0:3], out=v[:, 2])
-        v[:, 2] /= dt  # mean velocity over the step
-        v[:, 3] = start[:, 10:13]  # angular velocity at the start
-        v[:, 4] = state[:, 10:13]  # ... and at the end
-        np.subtract(v[:, 1], v[:, 0], out=v[:, 5])
-        v[:, 5] -= self._gravity * dt  # velocity change not due to gravity
-        v[:, 6, :2] = start[:, 4:6]  # quaternion x, y: tilt cos = 1 - 2 (x^2 + y^2)
-        v[:, 7, :2] = state[:, 4:6]
-        np.subtract(v[:, 1], v[:, 0], out=v[:, 8])  # velocity jump over the step
-        n2 = np.einsum("ekj,ekj->ek", v, v)
-
-        moving = (n2[:, 0:3].max(axis=1) > cfg.rest_speed**2) | (
-            n2[:, 3:5].max(axis=1) > cfg.rest_angvel**2
-        )
+        # Every vector the labels need is linear in the two states, so one matrix product
+        # gives them all and a second one their squared norms (small-array numpy calls cost
+        # about a microsecond each, so the hot path counts them): see _linear_map.
+        lin, bias = self._linear_map(dt)
+        x = self._pair_states
+        x[:, :13] = start
+        x[:, 13:] = state
+        vectors = x @ lin
+        vectors += bias
+        np.square(vectors, out=vectors)
+        feat = self._features
+        np.matmul(vectors, self._group_sum, out=self._n2)
+        feat[:, :9] = self._n2
+        feat[:, 9] = self._approach
+        np.negative(state[:, 9], out=feat[:, 10])
+        feat[:, 11] = self._mask
+        feat[:, 12] = self._touched
+        over = feat > self._thresholds
+        code = over @ _CODE_WEIGHTS
+        began = over[:, 9]
         mask = self._mask
-        touching = mask != 0
-        # A contact that begins fast, or a jump of velocity through a contact that continues.
-        began = self._approach > cfg.impact_speed
-        impact = began | (touching & (n2[:, 8] > self._jump2) & self._can_jump)
-        regime = _REGIME_TABLE[moving + 2 * touching + 4 * impact]
-        pair_kind = np.where(began, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8)
-        airborne = ~self._touched
-        falling = airborne & (state[:, 9] < -cfg.fall_speed)
-        toppled = (n2[:, 6] < self._tilt_xy2) & (n2[:, 7] >= self._tilt_xy2) & self._can_topple
+        # impulse and velocity jump: norms of rows 5 and 8, times (mass, 1)
+        norms = np.sqrt(self._n2[:, 5::3])
+        norms *= self._norm_scale
+        norms32 = norms.astype(np.float32)
         return StepLabels(
-            regime=regime,
-            pair_kind=pair_kind,
+            regime=_CODE_REGIME[code],
+            pair_kind=np.where(began, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8),
             pair_mask=mask.astype(np.int8),
             approach_speed=self._approach.astype(np.float32),
-            impulse=(self._mass * np.sqrt(n2[:, 5])).astype(np.float32),
-            critical=(falling | toppled) & self._can_be_critical,
-            airborne=airborne,
-            velocity_jump=np.sqrt(n2[:, 8]).astype(np.float32),
+            impulse=norms32[:, 0],
+            critical=_CODE_CRITICAL[code],
+            airborne=_CODE_AIRBORNE[code],
+            velocity_jump=norms32[:, 1],
         )
 
     # ------------------------------------------------------------------ internals
+    def _linear_map(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(26, 27)`` matrix and ``(27,)`` bias taking ``[start, end]`` entity states to nine
+        3-vectors: 0 start velocity, 1 end velocity, 2 mean velocity over the step, 3 start
+        angular velocity, 4 end angular velocity, 5 velocity change not due to gravity,
+        6 start and 7 end quaternion (x, y, 0) (tilt cos = 1 - 2 (x^2 + y^2)), 8 velocity
+        jump. Cached per step length ``dt``."""
+        cached = self._maps.get(dt)
+        if cached is not None:
+            return cached
+        lin = np.zeros((26, 9, 3))
+        eye = np.eye(3)
+        start, end = 0, 13  # column offsets of the two states in [start, end]
+        lin[start + 7 : start + 10, 0] = eye
+        lin[end + 7 : end + 10, 1] = eye
+        lin[end + 0 : end + 3, 2] = eye / dt
+        lin[start + 0 : start + 3, 2] = -eye / dt
+        lin[start + 10 : start + 13, 3] = eye
+        lin[end + 10 : end + 13, 4] = eye
+        for row in (5, 8):
+            lin[end + 7 : end + 10, row] = eye
+            lin[start + 7 : start + 10, row] = -eye
+        lin[start + 4, 6, 0] = lin[start + 5, 6, 1] = 1.0
+        lin[end + 4, 7, 0] = lin[end + 5, 7, 1] = 1.0
+        bias = np.zeros((9, 3))
+        bias[5] = -self._gravity * dt
+        self._maps[dt] = (lin.reshape(26, 27), bias.reshape(27))
+        return self._maps[dt]
+
     def _reset_accumulators(self) -> None:
         e = self.n_entities
         self._mask = np.zeros(e, dtype=np.int64)
