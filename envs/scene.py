@@ -42,6 +42,9 @@ _BAD_WARNINGS = np.array(
     ],
     dtype=np.int64,
 )
+# The three counters are adjacent in mjData.warning, so a live slice of it reads them all.
+assert (np.diff(_BAD_WARNINGS) == 1).all()
+_BAD_WARNING_SLICE = slice(int(_BAD_WARNINGS[0]), int(_BAD_WARNINGS[-1]) + 1)
 
 
 class SceneError(ValueError):
@@ -194,6 +197,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self._renderer: mujoco.Renderer | None = None
         self._state = np.zeros((self.layout.n_entities, 13))
         self._warnings = np.zeros(len(_BAD_WARNINGS), dtype=np.int64)
+        self._warning_counts = self.data.warning.number[_BAD_WARNING_SLICE]  # a live view
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(
@@ -206,7 +210,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.distractor.reset(self.data, self.np_random)
         mujoco.mj_forward(self.model, self.data)
         self.labeler.reset(self.data)
-        self._warnings = self.data.warning.number[_BAD_WARNINGS].copy()
+        self._warnings = self._warning_counts.copy()
         self._state = self._read_states(self.data)
         return self._state.ravel().astype(np.float32), {}
 
@@ -226,7 +230,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         state = self._read_states(d)
         labels = labeler.end_step(state, self.frame_skip)
 
-        warnings = d.warning.number[_BAD_WARNINGS]
+        warnings = self._warning_counts
         finite = bool(np.isfinite(state).all())
         unstable = not finite or bool((warnings != self._warnings).any())
         if unstable:
