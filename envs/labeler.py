@@ -286,16 +286,25 @@ class ContactLabeler:
     def step_physics(self, data: mujoco.MjData, n_substeps: int) -> None:
         """Advance the simulation ``n_substeps`` physics steps, labelling every one."""
         m = self.model
+        self._substeps += n_substeps
+        # The fast path inline (the same contact list as the substep before: nothing began),
+        # since a Python call per substep is a measurable share of cheap physics.
         if self.runge_kutta:
             qvel = self._qvel_before
             for _ in range(n_substeps):
                 np.copyto(qvel, data.qvel)
                 mujoco.mj_step(m, data)
-                self._record(data)
+                geom = data.contact.geom  # (ncon, 2)
+                key = geom.tobytes()
+                if self._carry or key != self._prev_key:
+                    self._update(data, geom, key)
         else:
             for _ in range(n_substeps):
                 mujoco.mj_step(m, data)
-                self._record(data)
+                geom = data.contact.geom
+                key = geom.tobytes()
+                if self._carry or key != self._prev_key:
+                    self._update(data, geom, key)
 
     def substep(self, data: mujoco.MjData) -> None:
         """One labelled ``mj_step`` (for loops that step one substep at a time)."""
@@ -313,12 +322,14 @@ class ContactLabeler:
 
     def _record(self, data: mujoco.MjData) -> None:
         self._substeps += 1
-        n = data.ncon
-        geom = data.contact.geom[:n]
-        key = geom.tobytes()
+        geom = data.contact.geom
+        self._update(data, geom, geom.tobytes())
+
+    def _update(self, data: mujoco.MjData, geom: np.ndarray, key: bytes) -> None:
+        """Account for the contact list ``geom`` (bytes ``key``) of the substep just taken."""
         if key == self._prev_key:
-            # Fast path: the same contact list as the previous substep, so nothing began. The
-            # first substep of a step still counts that list's touches (cached by _examine).
+            # The same contact list as the previous substep, so nothing began. The first
+            # substep of a step still counts that list's touches (cached by _examine).
             if self._carry:
                 self._mask |= self._list_mask
                 self._touched |= self._list_touched
@@ -326,7 +337,7 @@ class ContactLabeler:
             return
         self._prev_key = key
         self._carry = False
-        self._examine(data, geom, n)
+        self._examine(data, geom, len(geom))
 
     def end_step(self, state: np.ndarray, n_substeps: int | None = None) -> StepLabels:
         """Summarise the step that ends in entity states ``state`` ``(E, 13)``."""
