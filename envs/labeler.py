@@ -242,7 +242,7 @@ class ContactLabeler:
         self._prev_key: bytes | None = None
         self._prev_pairs: set[int] = set()
         # Touches of the last examined contact list, reused while the list does not change.
-        self._list_mask = np.zeros(self.n_entities, dtype=np.int64)
+        self._list_mask = np.zeros(self.n_entities, dtype=np.int8)
         self._list_touched = np.zeros(self.n_entities, dtype=bool)
         self._carry = False
         self._reset_accumulators()
@@ -373,9 +373,9 @@ class ContactLabeler:
         norms32 = norms.astype(np.float32)
         return StepLabels(
             regime=_CODE_REGIME[code],
-            pair_kind=np.where(began, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8),
-            pair_mask=mask.astype(np.int8),
-            approach_speed=self._approach.astype(np.float32),
+            pair_kind=np.where(began, self._impact_kind, _PAIR_TABLE[mask]),
+            pair_mask=mask,  # a fresh array every step (begin_step), so handed out as is
+            approach_speed=self._approach,
             impulse=norms32[:, 0],
             critical=_CODE_CRITICAL[code],
             airborne=_CODE_AIRBORNE[code],
@@ -413,10 +413,11 @@ class ContactLabeler:
 
     def _reset_accumulators(self) -> None:
         e = self.n_entities
-        self._mask = np.zeros(e, dtype=np.int64)
+        # Output dtypes from the start: these arrays become the step's labels.
+        self._mask = np.zeros(e, dtype=np.int8)
         self._touched = np.zeros(e, dtype=bool)
-        self._approach = np.zeros(e, dtype=np.float64)
-        self._impact_kind = np.zeros(e, dtype=np.int64)
+        self._approach = np.zeros(e, dtype=np.float32)
+        self._impact_kind = np.zeros(e, dtype=np.int8)
 
     def _pair_keys(self, geom: np.ndarray) -> list[int]:
         # MuJoCo reports a given geom pair in a fixed order, so (g0, g1) identifies it.
@@ -450,7 +451,7 @@ class ContactLabeler:
         pairs = set(keys)
         prev = self._prev_pairs
         new_points = []
-        list_mask = np.zeros(self.n_entities, dtype=np.int64)
+        list_mask = np.zeros(self.n_entities, dtype=np.int8)
         list_touched = np.zeros(self.n_entities, dtype=bool)
         for pk in pairs:
             ea, bit_a, _, eb, bit_b, _ = self._pair_info(pk)
