@@ -1,9 +1,10 @@
 """Contact-regime labelling from MuJoCo's own contact data, for any MuJoCo model.
 
-The labeller is fed once per physics substep (:meth:`ContactLabeler.after_substep`) and
-summarises one agent step per entity (:meth:`ContactLabeler.end_step`). It never steps the
-simulation itself, so it works under our scenes, under Gymnasium's MuJoCo envs (see
-:mod:`envs.gym_wrapper`) and under any loop that calls ``mj_step``.
+The labeller reads every physics substep (:meth:`ContactLabeler.step_physics` runs the
+substeps with ``mj_step`` and reads each; :meth:`ContactLabeler.substep` does one) and
+summarises one agent step per entity (:meth:`ContactLabeler.end_step`). It changes nothing in
+the simulation, so it works under our scenes, under Gymnasium's MuJoCo envs (see
+:mod:`envs.gym_wrapper`) and under any loop that steps one substep at a time.
 
 Why per substep: a bounce can begin and end inside one agent step, so comparing the contact
 sets at the step's two ends would miss it. A contact *begins* when a geom pair that had no
