@@ -92,7 +92,9 @@ def _collect_probe_policy(
     seed differs)."""
     bar = tqdm(total=steps, desc="collect", unit="step")
     written = episode = 0
-    for _, seq in probe_sequences(scene, ProbeConfig(), rng):
+    for _, seq, _ in probe_sequences(scene, ProbeConfig(), rng):
+        if seq is None:
+            continue
         n = min(len(seq["obs"]), steps - written)
         for t in range(n):
             writer.append(

@@ -28,7 +28,9 @@ from world_model.config import PixelModelConfig, WorldModelConfig
 CONFIG_DIR = Path(
     os.environ.get("CONTACTLAB_CONFIGS", Path(__file__).resolve().parents[1] / "configs")
 )
-SCENE_NAMES = (*SCENES, "mjcf")
+SCENE_NAMES = (*SCENES, "mjcf", "gym")
+ENTITY_MODES = ("roots", "bodies")
+LINK_KINDS = ("agent", "object")
 DISTRACTORS = ("none", "force", "teleport")
 
 
@@ -55,10 +57,15 @@ class LabelsConfig:
     rest_angvel: float = 0.1  #: rad/s
     fall_speed: float = 0.3  #: m/s; airborne and descending faster is a critical fall
     topple_angle: float = 45.0  #: degrees of tilt that count as toppled
+    #: m/s; an object's velocity jump through a continuing contact above this is an impact
+    #: (null turns the rule off)
+    jump_speed: float | None = 0.5
 
     def __post_init__(self) -> None:
         for key in ("impact_speed", "rest_speed", "rest_angvel", "fall_speed"):
             _check_positive(f"env.labels.{key}", getattr(self, key))
+        if self.jump_speed is not None:
+            _check_positive("env.labels.jump_speed", self.jump_speed)
         if not 0 < self.topple_angle < 180:
             raise ConfigError(f"env.labels.topple_angle={self.topple_angle!r} must be in (0, 180)")
 
@@ -89,23 +96,49 @@ class PhysicsConfig:
 class EnvConfig:
     """Which scene to build and how."""
 
-    name: str = "push_blocks"  #: push_blocks | billiards | tower | mjcf
+    name: str = "push_blocks"  #: push_blocks | billiards | tower | mjcf | gym
     mjcf_path: str | None = None  #: the user's MJCF file, for name=mjcf
+    id: str | None = None  #: a Gymnasium MuJoCo env id (Hopper-v5, Pusher-v5...), for name=gym
     distractor: str = "none"  #: none | force | teleport: the unlearnable "noisy TV"
-    frame_skip: int = 10  #: physics substeps per agent step
+    frame_skip: int | None = 10  #: physics substeps per agent step (null: the gym env's own)
     max_episode_steps: int = 200  #: truncation horizon
+    entities: str = "roots"  #: roots (one per top-level body) | bodies (also one per link)
+    links: str = "agent"  #: kind of an agent's links with entities=bodies: agent | object
+    support_geoms: list[str] | None = None  #: ground-support geom names (null: world planes)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
     physics: PhysicsConfig = field(default_factory=PhysicsConfig)  #: contact-physics overrides
 
     def __post_init__(self) -> None:
         _check_choice("env.name", self.name, SCENE_NAMES)
         _check_choice("env.distractor", self.distractor, DISTRACTORS)
+        _check_choice("env.entities", self.entities, ENTITY_MODES)
+        _check_choice("env.links", self.links, LINK_KINDS)
         if self.name == "mjcf" and not self.mjcf_path:
             raise ConfigError("env.name=mjcf needs env.mjcf_path=/path/to/scene.xml")
         if self.mjcf_path and not Path(self.mjcf_path).is_file():
             raise ConfigError(f"env.mjcf_path={self.mjcf_path!r}: no such file")
-        _check_positive("env.frame_skip", self.frame_skip)
+        if self.name == "gym":
+            _check_gym_id(self.id)
+        if self.frame_skip is not None or self.name != "gym":
+            _check_positive("env.frame_skip", self.frame_skip or 0)
         _check_positive("env.max_episode_steps", self.max_episode_steps)
+
+
+def _check_gym_id(env_id: str | None) -> None:
+    """``env.id`` names a registered Gymnasium MuJoCo env (a registry look-up, no env built)."""
+    import gymnasium as gym
+
+    mujoco_ids = sorted(
+        k for k, spec in gym.registry.items() if "mujoco" in str(spec.entry_point) and "-v5" in k
+    )
+    if not env_id:
+        raise ConfigError(f"env.name=gym needs env.id=<a Gymnasium MuJoCo id>, e.g. {mujoco_ids}")
+    spec = gym.registry.get(env_id)
+    if spec is None or "mujoco" not in str(spec.entry_point):
+        raise ConfigError(
+            f"env.id={env_id!r} is not a registered Gymnasium MuJoCo env; choose one of "
+            f"{mujoco_ids}"
+        )
 
 
 @dataclass(frozen=True)
@@ -115,7 +148,8 @@ class DemoConfig:
     env: EnvConfig = field(
         default_factory=EnvConfig
     )  #: settings shared by every scene (distractor...)
-    scenes: list[str] = field(default_factory=lambda: list(SCENES))  #: scenes to roll out
+    #: built-in scenes to roll out (with env=mjcf or env=gym: that scene alone)
+    scenes: list[str] = field(default_factory=lambda: list(SCENES))
     steps: int = 150  #: agent steps per scene
     policy: str = "strike"  #: strike (scripted pokes at objects) | random
     seed: int = 0  #: reset and policy seed

@@ -1,5 +1,8 @@
 """``contactlab demo``: roll out each scene with a scripted poker, render the labels to video.
 
+``env=mjcf env.mjcf_path=X`` or ``env=gym env.id=Hopper-v5`` rolls out that scene alone (with
+the env's other keys: entities, support geoms, labels); otherwise every scene in ``scenes``.
+
 Every entity is tinted by its regime in each frame (impact red, contact orange, free blue,
 rest grey), and the regime counts of the objects are printed and saved to ``summary.json``.
 """
@@ -21,23 +24,42 @@ from agent.video import write_video
 from envs.regimes import REGIME_NAMES
 from envs.render import render_labelled
 from envs.scene import ContactSceneEnv
-from envs.scripted import RandomPolicy, StrikePolicy
+from envs.scripted import RandomPolicy, ReachStrikePolicy, StrikePolicy, strike_policy
+
+
+def demo_scenes(cfg: DemoConfig) -> list[str]:
+    """The scenes the demo rolls out: the user's own (``env=mjcf``/``env=gym``) or ``scenes``."""
+    if cfg.env.name in ("mjcf", "gym"):
+        return [cfg.env.name]
+    return list(cfg.scenes)
+
+
+def scene_label(cfg: DemoConfig, scene: str) -> str:
+    """Name of a scene in the table and its video file: the MJCF file's stem, the gym id."""
+    if scene == "mjcf" and cfg.env.mjcf_path:
+        return Path(cfg.env.mjcf_path).stem
+    if scene == "gym" and cfg.env.id:
+        return cfg.env.id
+    return scene
 
 
 def rollout_scene(cfg: DemoConfig, scene: str, video_path: Path) -> dict:
     """Roll out one scene for ``cfg.steps`` steps, write its video, return regime counts."""
-    env_cfg = dataclasses.replace(cfg.env, name=scene, mjcf_path=None)
+    if scene == cfg.env.name:
+        env_cfg = cfg.env
+    else:
+        env_cfg = dataclasses.replace(cfg.env, name=scene, mjcf_path=None, id=None)
     env = make_env(env_cfg, render_mode="rgb_array", width=cfg.width, height=cfg.height)
     scene_env = env.unwrapped
     assert isinstance(scene_env, ContactSceneEnv)
     rng = np.random.default_rng(cfg.seed)
     action_dim = scene_env.model.nu
-    policy = (
-        StrikePolicy(scene_env.layout, action_dim, rng)
-        if cfg.policy == "strike"
+    objects = scene_env.layout.indices("object")
+    policy: StrikePolicy | ReachStrikePolicy | RandomPolicy = (
+        strike_policy(scene_env, rng)
+        if cfg.policy == "strike" and len(objects)
         else RandomPolicy(action_dim, rng)
     )
-    objects = scene_env.layout.indices("object")
     counts: Counter[str] = Counter()
     critical = 0
 
@@ -45,7 +67,7 @@ def rollout_scene(cfg: DemoConfig, scene: str, video_path: Path) -> dict:
         nonlocal critical
         obs, _ = env.reset(seed=cfg.seed)
         policy.reset()
-        for _ in tqdm(range(cfg.steps), desc=scene, unit="step", leave=False):
+        for _ in tqdm(range(cfg.steps), desc=video_path.stem, unit="step", leave=False):
             obs, _, terminated, truncated, info = env.step(policy(obs))
             regime = info["contact"]["regime"]
             counts.update(REGIME_NAMES[r] for r in regime[objects])
@@ -73,12 +95,13 @@ def run_demo(cfg: DemoConfig, resolved: DictConfig) -> Path:
     print(
         f"{'scene':<12} {'impact':>7} {'contact':>8} {'free':>6} {'rest':>6} {'critical':>9}  video"
     )
-    for scene in cfg.scenes:
-        result = rollout_scene(cfg, scene, run_dir / f"{scene}.mp4")
-        summary[scene] = result
+    for scene in demo_scenes(cfg):
+        label = scene_label(cfg, scene)
+        result = rollout_scene(cfg, scene, run_dir / f"{label}.mp4")
+        summary[label] = result
         c = result["object_regimes"]
         print(
-            f"{scene:<12} {c['impact']:>7} {c['contact']:>8} {c['free']:>6} {c['rest']:>6} "
+            f"{label:<12} {c['impact']:>7} {c['contact']:>8} {c['free']:>6} {c['rest']:>6} "
             f"{result['critical_events']:>9}  {run_dir / result['video']}"
         )
     write_json_atomic(run_dir / "summary.json", summary)

@@ -12,14 +12,25 @@ from envs.regimes import LabelConfig
 
 
 def make_env(cfg: EnvConfig, **kwargs: Any) -> gym.Env:
-    """``gymnasium.make`` for ``cfg.name`` with the config's distractor, frame skip, labels and
-    physics overrides (``env.physics``).
+    """``gymnasium.make`` for ``cfg.name`` with the config's distractor, frame skip, entities,
+    support geoms, labels and physics overrides (``env.physics``).
 
-    Extra keyword arguments (``render_mode``, ``width``, ``height``...) go to the env.
+    ``name=mjcf`` loads ``cfg.mjcf_path``; ``name=gym`` the model of the Gymnasium MuJoCo env
+    ``cfg.id`` (:mod:`envs.gym_scene`). Extra keyword arguments (``render_mode``, ``width``,
+    ``height``...) go to the env.
     """
-    env_id = "contactlab/MJCFScene-v0" if cfg.name == "mjcf" else SCENES[cfg.name]
     if cfg.name == "mjcf":
+        env_id = "contactlab/MJCFScene-v0"
         kwargs["mjcf_path"] = cfg.mjcf_path
+    elif cfg.name == "gym":
+        env_id = "contactlab/GymScene-v0"
+        kwargs["gym_id"] = cfg.id
+    else:
+        env_id = SCENES[cfg.name]
+    if cfg.support_geoms is not None:
+        kwargs["support_geoms"] = tuple(cfg.support_geoms)
+    if (cfg.entities, cfg.links) != ("roots", "agent"):
+        kwargs.update(entities=cfg.entities, links=cfg.links)
     labels = LabelConfig(**vars(cfg.labels))
     return gym.make(
         env_id,

@@ -18,12 +18,14 @@ from world_model.probe import ProbeSet, load_probe_set, save_probe_set
 
 def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> Path:
     """``probe.path``, or ``<root>/<scene>-<distractor>-n<min>-h<seq_len>-s<seed>[-<scene hash>]``
-    (the hash for MJCF files and physics overrides): probe sets made with different settings
-    never share a folder."""
+    (the hash for MJCF files, Gymnasium models, physics overrides and entity or support
+    options): probe sets made with different settings never share a folder."""
     if probe.path:
         return Path(probe.path)
-    name = f"{env.name}-{env.distractor}-n{probe.min_per_regime}-h{probe.seq_len}-s{probe.seed}"
-    if env.name == "mjcf" or scene.physics:
+    scene_name = f"gym-{env.id}" if env.name == "gym" else env.name
+    name = f"{scene_name}-{env.distractor}-n{probe.min_per_regime}-h{probe.seq_len}-s{probe.seed}"
+    defaults = (env.entities, env.links, env.support_geoms) == ("roots", "agent", None)
+    if env.name in ("mjcf", "gym") or scene.physics or not defaults:
         name += f"-{scene.scene_hash[:12]}"
     return Path(probe.root) / name
 

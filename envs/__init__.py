@@ -2,7 +2,9 @@
 
 Importing this package registers the Gymnasium ids ``contactlab/PushBlocks-v0``,
 ``contactlab/Billiards-v0``, ``contactlab/Tower-v0`` and ``contactlab/MJCFScene-v0`` (a user's
-own MJCF file: ``gymnasium.make("contactlab/MJCFScene-v0", mjcf_path="my_scene.xml")``).
+own MJCF file: ``gymnasium.make("contactlab/MJCFScene-v0", mjcf_path="my_scene.xml")``) and
+``contactlab/GymScene-v0`` (the model of a Gymnasium MuJoCo env:
+``gymnasium.make("contactlab/GymScene-v0", gym_id="Hopper-v5")``).
 No torch here: this package is the bottom of ``envs <- world_model <- curiosity <- agent``.
 """
 
@@ -25,6 +27,7 @@ _ENTRY_POINTS = {
     "contactlab/Billiards-v0": "envs.billiards:BilliardsEnv",
     "contactlab/Tower-v0": "envs.tower:TowerEnv",
     "contactlab/MJCFScene-v0": "envs.scene:ContactSceneEnv",
+    "contactlab/GymScene-v0": "envs.gym_scene:GymSceneEnv",
 }
 for _id, _entry in _ENTRY_POINTS.items():
     if _id not in registry:

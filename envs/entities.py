@@ -18,20 +18,48 @@ def top_level_body(model: mujoco.MjModel, body: int) -> int:
     return body
 
 
-def discover_entities(model: mujoco.MjModel, require_objects: bool = True) -> EntityLayout:
+ENTITY_MODES = ("roots", "bodies")
+LINK_KINDS = ("agent", "object")
+
+
+def discover_entities(
+    model: mujoco.MjModel,
+    require_objects: bool = True,
+    entities: str = "roots",
+    links: str = "agent",
+) -> EntityLayout:
     """Entities of a model, in observation order: agents, then objects, then the distractor.
 
-    * agent: the top-level body of every joint an actuator drives;
+    * agent: the top-level body of every body an actuator moves (through a joint, a site, a
+      body or a tendon: :func:`actuated_bodies`);
     * object: every other top-level body with at least one degree of freedom (free bodies, and
       also objects on slide joints such as Gymnasium's Pusher puck);
     * distractor: the body named :data:`envs.distractor.DISTRACTOR_BODY`, if present.
 
-    Raises ``ValueError`` if ``require_objects`` and the model has no objects.
+    Args:
+        model: the compiled model.
+        require_objects: raise if there is nothing besides the agent to label and score.
+        entities: ``"roots"``: one entity per top-level body (an articulated robot is one
+            entity, its root); ``"bodies"``: also one entity per further link of each agent
+            and object tree (every body below a top-level one that has geoms or joints), so
+            contacts are labelled on the link that made them (a foot strike on the foot).
+        links: kind given to an agent's links other than its root when
+            ``entities="bodies"``: ``"agent"`` (not scored, not rewarded: only the objects
+            are) or ``"object"`` (scored and rewarded like objects: the world model is then
+            judged on the robot's own contacts, e.g. Hopper's foot strikes).
+
+    Raises:
+        ValueError: an unknown ``entities``/``links`` value; an actuator that moves no body
+            (see :func:`actuated_bodies`); or ``require_objects`` and nothing besides the
+            agent moves.
     """
+    if entities not in ENTITY_MODES:
+        raise ValueError(f"entities must be one of {ENTITY_MODES}, got {entities!r}")
+    if links not in LINK_KINDS:
+        raise ValueError(f"links must be one of {LINK_KINDS}, got {links!r}")
     agents: list[int] = []
     for a in range(model.nu):
-        if int(model.actuator_trntype[a]) in _JOINT_TRANSMISSIONS:
-            body = top_level_body(model, int(model.jnt_bodyid[model.actuator_trnid[a, 0]]))
+        for body in actuated_bodies(model, a):
             if body not in agents:
                 agents.append(body)
     objects: list[int] = []
@@ -41,16 +69,77 @@ def discover_entities(model: mujoco.MjModel, require_objects: bool = True) -> En
         if body in agents or body in objects or body in distractors:
             continue
         (distractors if model.body(body).name == DISTRACTOR_BODY else objects).append(body)
-    if require_objects and not objects:
+    if require_objects and not objects and not (entities == "bodies" and links == "object"):
         raise ValueError(
-            "the model has no movable bodies besides the agent, so nothing to push or hit"
+            "the model has no movable bodies besides the agent, so nothing to push or hit "
+            "(for an articulated robot: entities=bodies, links=object, on the command line "
+            "env.entities=bodies env.links=object, scores its links)"
         )
-    entities = [_entity(model, b, "agent") for b in agents]
-    entities += [_entity(model, b, "object") for b in objects]
-    entities += [_entity(model, b, "distractor") for b in distractors]
-    if not entities:
+    out = []
+    for b in agents:
+        out.append(_entity(model, b, "agent"))
+        if entities == "bodies":
+            out += [_entity(model, link, links) for link in _links(model, b)]
+    for b in objects:
+        out.append(_entity(model, b, "object"))
+        if entities == "bodies":
+            out += [_entity(model, link, "object") for link in _links(model, b)]
+    out += [_entity(model, b, "distractor") for b in distractors]
+    if not out:
         raise ValueError("the model has no actuated or movable bodies to label")
-    return EntityLayout(tuple(entities))
+    if require_objects and not any(e.kind == "object" for e in out):
+        raise ValueError("the model has no bodies to score: no objects and no links")
+    return EntityLayout(tuple(out))
+
+
+def actuated_bodies(model: mujoco.MjModel, actuator: int) -> list[int]:
+    """Top-level bodies moved by ``actuator``, whatever its transmission.
+
+    Joint transmissions move the joint's body; site (and slider-crank) transmissions the
+    site's body; body transmissions (adhesion) the body; a tendon the bodies of the joints and
+    sites it wraps. Bodies welded to the world are left out.
+
+    Raises:
+        ValueError: the actuator moves no body (e.g. a site fixed to the world), naming it.
+    """
+    trn, target = int(model.actuator_trntype[actuator]), int(model.actuator_trnid[actuator, 0])
+    bodies: list[int] = []
+    if trn in _JOINT_TRANSMISSIONS:
+        bodies = [int(model.jnt_bodyid[target])]
+    elif trn in (int(mujoco.mjtTrn.mjTRN_SITE), int(mujoco.mjtTrn.mjTRN_SLIDERCRANK)):
+        bodies = [int(model.site_bodyid[target])]
+    elif trn == int(mujoco.mjtTrn.mjTRN_BODY):
+        bodies = [target]
+    elif trn == int(mujoco.mjtTrn.mjTRN_TENDON):
+        adr, num = int(model.tendon_adr[target]), int(model.tendon_num[target])
+        for w in range(adr, adr + num):
+            kind, obj = int(model.wrap_type[w]), int(model.wrap_objid[w])
+            if kind == int(mujoco.mjtWrap.mjWRAP_JOINT):
+                bodies.append(int(model.jnt_bodyid[obj]))
+            elif kind == int(mujoco.mjtWrap.mjWRAP_SITE):
+                bodies.append(int(model.site_bodyid[obj]))
+    out: list[int] = []
+    for b in bodies:
+        if model.body_weldid[b] != 0:
+            top = top_level_body(model, b)
+            if top not in out:
+                out.append(top)
+    if not out:
+        name = model.actuator(actuator).name or f"#{actuator}"
+        raise ValueError(
+            f"actuator {name!r} moves no body (its {mujoco.mjtTrn(trn).name} transmission is "
+            "attached to the world): there is no agent to find from it"
+        )
+    return out
+
+
+def _links(model: mujoco.MjModel, root: int) -> list[int]:
+    """Bodies below ``root`` (depth first, in id order) that carry geoms or joints."""
+    out = []
+    for b in range(root + 1, model.nbody):
+        if top_level_body(model, b) == root and (model.body_geomnum[b] or model.body_jntnum[b]):
+            out.append(b)
+    return out
 
 
 def _entity(model: mujoco.MjModel, body: int, kind: str) -> Entity:
@@ -58,7 +147,10 @@ def _entity(model: mujoco.MjModel, body: int, kind: str) -> Entity:
     size = float(model.geom_rbound[geoms].max()) if len(geoms) else 0.0
     friction = float(model.geom_friction[geoms, 0].mean()) if len(geoms) else 0.0
     return Entity(
-        model.body(body).name, kind, body, (float(model.body_subtreemass[body]), size, friction)
+        model.body(body).name or f"body{body}",  # unnamed links (Ant's) get their id
+        kind,
+        body,
+        (float(model.body_subtreemass[body]), size, friction),
     )
 
 

@@ -66,9 +66,7 @@ class ContactLabels(gym.Wrapper):
         """Gymnasium's ``MujocoEnv._step_mujoco_simulation`` with the labeller fed per substep."""
         m, d = self._model, self._data
         d.ctrl[:] = ctrl
-        for _ in range(n_frames):
-            mujoco.mj_step(m, d)
-            self.labeler.after_substep(d)
+        self.labeler.step_physics(d, n_frames)
         self._substeps += n_frames
         mujoco.mj_rnePostConstraint(m, d)  # so cfrc_ext holds real contact forces (gym #1541)
 
@@ -84,7 +82,7 @@ class ContactLabels(gym.Wrapper):
         self._substeps = 0
         obs, reward, terminated, truncated, info = self.env.step(action)
         if not self.per_substep:
-            self.labeler.after_substep(self._data)
+            self.labeler._record(self._data)  # end-of-step contacts: the best it can see
         state = self._read_states(self._data)
         n = self._substeps if self.per_substep else getattr(self.env.unwrapped, "frame_skip", 1)
         info["contact"] = self.labeler.end_step(state, max(n, 1)).as_dict()

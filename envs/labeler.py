@@ -1,9 +1,10 @@
 """Contact-regime labelling from MuJoCo's own contact data, for any MuJoCo model.
 
-The labeller is fed once per physics substep (:meth:`ContactLabeler.after_substep`) and
-summarises one agent step per entity (:meth:`ContactLabeler.end_step`). It never steps the
-simulation itself, so it works under our scenes, under Gymnasium's MuJoCo envs (see
-:mod:`envs.gym_wrapper`) and under any loop that calls ``mj_step``.
+The labeller reads every physics substep (:meth:`ContactLabeler.step_physics` runs the
+substeps with ``mj_step`` and reads each; :meth:`ContactLabeler.substep` does one) and
+summarises one agent step per entity (:meth:`ContactLabeler.end_step`). It changes nothing in
+the simulation, so it works under our scenes, under Gymnasium's MuJoCo envs (see
+:mod:`envs.gym_wrapper`) and under any loop that steps one substep at a time.
 
 Why per substep: a bounce can begin and end inside one agent step, so comparing the contact
 sets at the step's two ends would miss it. A contact *begins* when a geom pair that had no
@@ -12,9 +13,20 @@ touches (a sliding box rocking on its corners) are not new contacts. Why it is c
 substeps see the same contact list as the one before (one bytes comparison, the fast path);
 only a changed list is examined.
 
-Approach speed is read from ``data.cvel`` right after ``mj_step``: ``mj_step`` runs the forward
-pass (collision, ``cvel``) *before* integrating, so at that moment ``cvel`` is the velocity at
-which the just-detected contacts were met, not the velocity after the contact impulse.
+Approach speed is the normal velocity of the contact point in the state *before* the substep in
+which the contact first exerts a force, under every integrator. With Euler, ``implicit`` and
+``implicitfast``, ``mj_step`` runs the forward pass (collision, ``cvel``) on the pre-substep
+state and then integrates, so right after ``mj_step`` the contact list and ``cvel`` are those of
+the state the substep started from: ``cvel`` is the velocity at which the just-detected contacts
+were met, not the velocity after the contact impulse. With ``RK4``, ``mj_step`` runs three more
+forward passes at intermediate Runge-Kutta stages and the last one overwrites both: the contact
+list is then that of the last stage (the first stage to see a landing, since its positions are
+the furthest along), and ``cvel`` is a stage velocity already slowed by the contact (a ball
+dropped from 1.2 m read 3.97 m/s instead of 4.85). There the labeller keeps ``qvel`` from before
+each ``mj_step`` and takes the velocity of each new contact point as ``J(point) qvel_before``
+(``mj_jac``); ``mj_step`` itself is untouched. :meth:`ContactLabeler.step_physics` does the
+stepping in the right order; loops that step one substep at a time call
+:meth:`ContactLabeler.substep` in place of ``mj_step``.
 """
 
 from __future__ import annotations
@@ -28,10 +40,33 @@ from envs.layout import EntityLayout
 from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
 
 _STATIC, _AGENT, _OBJECT = 0, 1, 2
-# Regime by (moving + 2 touching + 4 impact): impact > contact > free > rest.
-_REGIME_TABLE = np.array(
-    [Regime.REST, Regime.FREE] + [Regime.CONTACT] * 2 + [Regime.IMPACT] * 4, dtype=np.int8
-)
+# end_step compares 16 per-entity features with thresholds at once and packs the outcomes
+# into one integer code per entity (weights _CODE_WEIGHTS); these tables give every label
+# from the code. Features: 0-8 squared norms (see ContactLabeler._linear_map; 0-4 count the
+# moving tests), 9 approach speed, 10 minus the end vertical velocity, 11 pair mask,
+# 12 touched anything, 13-15 constants: may jump, may topple, may be critical.
+_CODE_WEIGHTS = np.array([1] * 5 + [0, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096])
+
+
+def _code_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes = np.arange(8192)
+    moving = (codes & 7) > 0
+    tilted_start, tilted_end = (codes & 8) > 0, (codes & 16) > 0
+    jumped, began, falling_fast = (codes & 32) > 0, (codes & 64) > 0, (codes & 128) > 0
+    touching, touched = (codes & 256) > 0, (codes & 512) > 0
+    can_jump, can_topple, can_be_critical = (codes & 1024) > 0, (codes & 2048) > 0, codes >= 4096
+    impact = began | (touching & jumped & can_jump)
+    regime = np.where(
+        impact,
+        Regime.IMPACT,
+        np.where(touching, Regime.CONTACT, np.where(moving, Regime.FREE, Regime.REST)),
+    ).astype(np.int8)
+    toppled = tilted_end & ~tilted_start & can_topple
+    critical = ((~touched & falling_fast) | toppled) & can_be_critical
+    return regime, critical, ~touched
+
+
+_CODE_REGIME, _CODE_CRITICAL, _CODE_AIRBORNE = _code_tables()
 # Kind behind a sustained contact, by pair_mask bits: agent > object > static.
 _PAIR_TABLE = np.array(
     [
@@ -68,6 +103,7 @@ class StepLabels:
     impulse: np.ndarray  # float32 N*s, |m (v_end - v_start) - m g dt|: net non-gravity impulse
     critical: np.ndarray  # bool, falling (airborne, descending fast) or toppled during the step
     airborne: np.ndarray  # bool, touched nothing at all during the step
+    velocity_jump: np.ndarray  # float32 m/s, |v_end - v_start| (linear, body origin)
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return dict(self.__dict__)
@@ -141,9 +177,12 @@ class ContactLabeler:
         cfg: thresholds.
         substep_dt: seconds per physics substep (``model.opt.timestep``).
 
-    Use: ``begin_step(state)`` before the substeps, ``after_substep(data)`` after every
-    ``mj_step``, then ``end_step(state, n_substeps)``; ``state`` is the ``(E, 13)`` block array of
-    :func:`entity_states`.
+    Use: ``begin_step(state)``, then ``step_physics(data, n_substeps)`` (which calls
+    ``mj_step``), then ``end_step(state, n_substeps)``; ``state`` is the ``(E, 13)`` block array
+    of :func:`entity_states`. A loop that must call ``mj_step`` itself calls
+    ``substep(data)`` in place of each ``mj_step``. ``after_substep(data)`` after a plain
+    ``mj_step`` is the Euler-family form, refused under RK4 (it would read the last
+    Runge-Kutta stage instead of the pre-substep state).
     """
 
     def __init__(
@@ -158,8 +197,11 @@ class ContactLabeler:
         self.n_entities = layout.n_entities
         self.body_ids = np.array([e.body_id for e in layout.entities], dtype=np.int64)
         self._dt = float(model.opt.timestep)
+        # RK4: velocities of new contacts come from qvel saved before mj_step (see module doc).
+        self.runge_kutta = int(model.opt.integrator) == int(mujoco.mjtIntegrator.mjINT_RK4)
+        self._qvel_before = np.zeros(model.nv)
+        self._jacp = np.zeros((3, model.nv))
         self._gravity = np.array(model.opt.gravity, dtype=np.float64)
-        self._mass = np.array(model.body_subtreemass[self.body_ids], dtype=np.float64)
         # tilt cos = 1 - 2 (qx^2 + qy^2), so tilt > topple_angle <=> qx^2 + qy^2 > this:
         self._tilt_xy2 = float((1.0 - np.cos(np.deg2rad(self.cfg.topple_angle))) / 2.0)
 
@@ -171,13 +213,22 @@ class ContactLabeler:
             if entity_of_body[b] < 0:
                 entity_of_body[b] = entity_of_body[model.body_parentid[b]]
         self._geom_entity = entity_of_body[model.geom_bodyid]
+        # Mass of each entity: its bodies that are no other entity's (a robot's whole subtree
+        # for entities=roots, one link for entities=bodies).
+        owned = entity_of_body[1:] >= 0
+        self._mass = np.bincount(
+            entity_of_body[1:][owned], weights=model.body_mass[1:][owned], minlength=self.n_entities
+        )
         category = np.full(self.n_entities, _OBJECT, dtype=np.int64)
         for i, e in enumerate(layout.entities):
             if e.kind == "agent":
                 category[i] = _AGENT
         self._entity_category = category
-        # Falls and topples are events of objects; the agent and the distractor float by design.
-        self._can_be_critical = np.array([e.kind == "object" for e in layout.entities])
+        # Falls and topples are events of objects; the agent and the distractor float by design,
+        # and a robot's links (entities=bodies) swing and leave the ground as they move.
+        self._can_be_critical = np.array(
+            [e.kind == "object" and model.body_parentid[e.body_id] == 0 for e in layout.entities]
+        )
         # A rolling sphere's tilt means nothing: only entities with a non-sphere geom topple.
         sphere = int(mujoco.mjtGeom.mjGEOM_SPHERE)
         self._can_topple = np.array(
@@ -192,13 +243,31 @@ class ContactLabeler:
         self._prev_key: bytes | None = None
         self._prev_pairs: set[int] = set()
         # Touches of the last examined contact list, reused while the list does not change.
-        self._list_mask = np.zeros(self.n_entities, dtype=np.int64)
+        self._list_mask = np.zeros(self.n_entities, dtype=np.int8)
         self._list_touched = np.zeros(self.n_entities, dtype=bool)
         self._carry = False
         self._reset_accumulators()
         self._start: np.ndarray | None = None
         self._substeps = 0
-        self._vectors = np.zeros((self.n_entities, 8, 3))  # scratch for end_step's norms
+        self._pair_states = np.zeros((self.n_entities, 26))  # [start, end] states, scratch
+        self._group_sum = np.kron(np.eye(9), np.ones((3, 1)))  # (27, 9): sums of 3 squares
+        jump = self.cfg.jump_speed
+        cfg = self.cfg
+        self._can_jump = self._entity_category == _OBJECT  # the agent's actuators jerk it
+        self._thresholds = np.array(
+            [cfg.rest_speed**2] * 3
+            + [cfg.rest_angvel**2] * 2
+            + [np.inf, self._tilt_xy2, self._tilt_xy2]
+            + [np.inf if jump is None else float(jump) ** 2]
+            + [cfg.impact_speed, cfg.fall_speed, 0.5, 0.5, 0.5, 0.5, 0.5]
+        )
+        self._n2 = np.zeros((self.n_entities, 9))
+        self._features = np.zeros((self.n_entities, 16))
+        self._features[:, 13] = self._can_jump
+        self._features[:, 14] = self._can_topple
+        self._features[:, 15] = self._can_be_critical
+        self._norm_scale = np.stack([self._mass, np.ones(self.n_entities)], axis=1)
+        self._maps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ per-step protocol
     def reset(self, data: mujoco.MjData) -> None:
@@ -215,15 +284,53 @@ class ContactLabeler:
         self._carry = True  # the first substep must count the contacts it sees, even if unchanged
         self._substeps = 0
 
+    def step_physics(self, data: mujoco.MjData, n_substeps: int) -> None:
+        """Advance the simulation ``n_substeps`` physics steps, labelling every one."""
+        m = self.model
+        self._substeps += n_substeps
+        # The fast path inline (the same contact list as the substep before: nothing began),
+        # since a Python call per substep is a measurable share of cheap physics.
+        if self.runge_kutta:
+            qvel = self._qvel_before
+            for _ in range(n_substeps):
+                np.copyto(qvel, data.qvel)
+                mujoco.mj_step(m, data)
+                geom = data.contact.geom  # (ncon, 2)
+                key = geom.tobytes()
+                if self._carry or key != self._prev_key:
+                    self._update(data, geom, key)
+        else:
+            for _ in range(n_substeps):
+                mujoco.mj_step(m, data)
+                geom = data.contact.geom
+                key = geom.tobytes()
+                if self._carry or key != self._prev_key:
+                    self._update(data, geom, key)
+
+    def substep(self, data: mujoco.MjData) -> None:
+        """One labelled ``mj_step`` (for loops that step one substep at a time)."""
+        self.step_physics(data, 1)
+
     def after_substep(self, data: mujoco.MjData) -> None:
-        """Record the contacts MuJoCo detected in the substep just taken."""
+        """Record the contacts MuJoCo detected in the ``mj_step`` just taken (Euler family)."""
+        if self.runge_kutta:
+            raise RuntimeError(
+                "ContactLabeler.after_substep under the RK4 integrator would read velocities of "
+                "the last Runge-Kutta stage, not of the pre-substep state: call "
+                "step_physics(data, n) or substep(data) in place of mj_step"
+            )
+        self._record(data)
+
+    def _record(self, data: mujoco.MjData) -> None:
         self._substeps += 1
-        n = data.ncon
-        geom = data.contact.geom[:n]
-        key = geom.tobytes()
+        geom = data.contact.geom
+        self._update(data, geom, geom.tobytes())
+
+    def _update(self, data: mujoco.MjData, geom: np.ndarray, key: bytes) -> None:
+        """Account for the contact list ``geom`` (bytes ``key``) of the substep just taken."""
         if key == self._prev_key:
-            # Fast path: the same contact list as the previous substep, so nothing began. The
-            # first substep of a step still counts that list's touches (cached by _examine).
+            # The same contact list as the previous substep, so nothing began. The first
+            # substep of a step still counts that list's touches (cached by _examine).
             if self._carry:
                 self._mask |= self._list_mask
                 self._touched |= self._list_touched
@@ -231,7 +338,7 @@ class ContactLabeler:
             return
         self._prev_key = key
         self._carry = False
-        self._examine(data, geom, n)
+        self._examine(data, geom, len(geom))
 
     def end_step(self, state: np.ndarray, n_substeps: int | None = None) -> StepLabels:
         """Summarise the step that ends in entity states ``state`` ``(E, 13)``."""
@@ -239,51 +346,79 @@ class ContactLabeler:
         if start is None:
             raise RuntimeError("ContactLabeler.end_step called before begin_step")
         self._start = None
-        cfg = self.cfg
         dt = self._dt * (n_substeps if n_substeps is not None else max(self._substeps, 1))
-        # Every squared norm the labels need, in one reduction (small-array numpy calls cost
-        # about a microsecond each, so the hot path counts them).
-        v = self._vectors
-        v[:, 0] = start[:, 7:10]  # linear velocity at the start
-        v[:, 1] = state[:, 7:10]  # ... and at the end
-        np.subtract(state[:, 0:3], start[:, 0:3], out=v[:, 2])
-        v[:, 2] /= dt  # mean velocity over the step
-        v[:, 3] = start[:, 10:13]  # angular velocity at the start
-        v[:, 4] = state[:, 10:13]  # ... and at the end
-        np.subtract(v[:, 1], v[:, 0], out=v[:, 5])
-        v[:, 5] -= self._gravity * dt  # velocity change not due to gravity
-        v[:, 6, :2] = start[:, 4:6]  # quaternion x, y: tilt cos = 1 - 2 (x^2 + y^2)
-        v[:, 7, :2] = state[:, 4:6]
-        n2 = np.einsum("ekj,ekj->ek", v, v)
-
-        moving = (n2[:, 0:3].max(axis=1) > cfg.rest_speed**2) | (
-            n2[:, 3:5].max(axis=1) > cfg.rest_angvel**2
-        )
+        # Every vector the labels need is linear in the two states, so one matrix product
+        # gives them all and a second one their squared norms (small-array numpy calls cost
+        # about a microsecond each, so the hot path counts them): see _linear_map.
+        lin, bias = self._linear_map(dt)
+        x = self._pair_states
+        x[:, :13] = start
+        x[:, 13:] = state
+        vectors = x @ lin
+        vectors += bias
+        np.square(vectors, out=vectors)
+        feat = self._features
+        np.matmul(vectors, self._group_sum, out=self._n2)
+        feat[:, :9] = self._n2
+        feat[:, 9] = self._approach
+        np.negative(state[:, 9], out=feat[:, 10])
+        feat[:, 11] = self._mask
+        feat[:, 12] = self._touched
+        over = feat > self._thresholds
+        code = over @ _CODE_WEIGHTS
+        began = over[:, 9]
         mask = self._mask
-        impact = self._approach > cfg.impact_speed
-        touching = mask != 0
-        regime = _REGIME_TABLE[moving + 2 * touching + 4 * impact]
-        pair_kind = np.where(impact, self._impact_kind, _PAIR_TABLE[mask]).astype(np.int8)
-        airborne = ~self._touched
-        falling = airborne & (state[:, 9] < -cfg.fall_speed)
-        toppled = (n2[:, 6] < self._tilt_xy2) & (n2[:, 7] >= self._tilt_xy2) & self._can_topple
+        # impulse and velocity jump: norms of rows 5 and 8, times (mass, 1)
+        norms = np.sqrt(self._n2[:, 5::3])
+        norms *= self._norm_scale
+        norms32 = norms.astype(np.float32)
         return StepLabels(
-            regime=regime,
-            pair_kind=pair_kind,
-            pair_mask=mask.astype(np.int8),
-            approach_speed=self._approach.astype(np.float32),
-            impulse=(self._mass * np.sqrt(n2[:, 5])).astype(np.float32),
-            critical=(falling | toppled) & self._can_be_critical,
-            airborne=airborne,
+            regime=_CODE_REGIME[code],
+            pair_kind=np.where(began, self._impact_kind, _PAIR_TABLE[mask]),
+            pair_mask=mask,  # a fresh array every step (begin_step), so handed out as is
+            approach_speed=self._approach,
+            impulse=norms32[:, 0],
+            critical=_CODE_CRITICAL[code],
+            airborne=_CODE_AIRBORNE[code],
+            velocity_jump=norms32[:, 1],
         )
 
     # ------------------------------------------------------------------ internals
+    def _linear_map(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(26, 27)`` matrix and ``(27,)`` bias taking ``[start, end]`` entity states to nine
+        3-vectors: 0 start velocity, 1 end velocity, 2 mean velocity over the step, 3 start
+        angular velocity, 4 end angular velocity, 5 velocity change not due to gravity,
+        6 start and 7 end quaternion (x, y, 0) (tilt cos = 1 - 2 (x^2 + y^2)), 8 velocity
+        jump. Cached per step length ``dt``."""
+        cached = self._maps.get(dt)
+        if cached is not None:
+            return cached
+        lin = np.zeros((26, 9, 3))
+        eye = np.eye(3)
+        start, end = 0, 13  # column offsets of the two states in [start, end]
+        lin[start + 7 : start + 10, 0] = eye
+        lin[end + 7 : end + 10, 1] = eye
+        lin[end + 0 : end + 3, 2] = eye / dt
+        lin[start + 0 : start + 3, 2] = -eye / dt
+        lin[start + 10 : start + 13, 3] = eye
+        lin[end + 10 : end + 13, 4] = eye
+        for row in (5, 8):
+            lin[end + 7 : end + 10, row] = eye
+            lin[start + 7 : start + 10, row] = -eye
+        lin[start + 4, 6, 0] = lin[start + 5, 6, 1] = 1.0
+        lin[end + 4, 7, 0] = lin[end + 5, 7, 1] = 1.0
+        bias = np.zeros((9, 3))
+        bias[5] = -self._gravity * dt
+        self._maps[dt] = (lin.reshape(26, 27), bias.reshape(27))
+        return self._maps[dt]
+
     def _reset_accumulators(self) -> None:
         e = self.n_entities
-        self._mask = np.zeros(e, dtype=np.int64)
+        # Output dtypes from the start: these arrays become the step's labels.
+        self._mask = np.zeros(e, dtype=np.int8)
         self._touched = np.zeros(e, dtype=bool)
-        self._approach = np.zeros(e, dtype=np.float64)
-        self._impact_kind = np.zeros(e, dtype=np.int64)
+        self._approach = np.zeros(e, dtype=np.float32)
+        self._impact_kind = np.zeros(e, dtype=np.int8)
 
     def _pair_keys(self, geom: np.ndarray) -> list[int]:
         # MuJoCo reports a given geom pair in a fixed order, so (g0, g1) identifies it.
@@ -317,7 +452,7 @@ class ContactLabeler:
         pairs = set(keys)
         prev = self._prev_pairs
         new_points = []
-        list_mask = np.zeros(self.n_entities, dtype=np.int64)
+        list_mask = np.zeros(self.n_entities, dtype=np.int8)
         list_touched = np.zeros(self.n_entities, dtype=bool)
         for pk in pairs:
             ea, bit_a, _, eb, bit_b, _ = self._pair_info(pk)
@@ -346,13 +481,25 @@ class ContactLabeler:
                     self._impact_kind[e] = kind
 
     def _approach_speeds(self, data: mujoco.MjData, idx: np.ndarray) -> np.ndarray:
-        """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``."""
+        """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``
+        (Euler family) or from ``J(point) qvel_before`` (RK4)."""
         m = self.model
         contact = data.contact
         geom = contact.geom[idx]
         pos = contact.pos[idx]
         normal = contact.frame[idx, :3]  # points from geom[0] to geom[1]
         bodies = m.geom_bodyid[geom]  # (k, 2)
+        if self.runge_kutta:
+            jacp, qvel = self._jacp, self._qvel_before
+            rel = np.zeros((len(idx), 3))
+            for i in range(len(idx)):
+                for side, sign in ((0, -1.0), (1, 1.0)):
+                    body = int(bodies[i, side])
+                    if m.body_weldid[body] == 0:
+                        continue  # welded to the world: does not move
+                    mujoco.mj_jac(m, data, jacp, None, pos[i], body)
+                    rel[i] += sign * (jacp @ qvel)
+            return np.maximum(-(rel * normal).sum(axis=1), 0.0)
         cvel = data.cvel[bodies]  # (k, 2, 6): angular, linear at the root's subtree com
         com = data.subtree_com[m.body_rootid[bodies]]
         vel = cvel[..., 3:] + _cross(cvel[..., :3], pos[:, None, :] - com)

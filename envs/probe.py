@@ -7,6 +7,12 @@ A probe set is short sequences (``seq_len`` steps each) from four scenarios, tak
 * ``launch``: an object is thrown across the table (0.5-2 m/s, a small hop) while the agent idles;
 * ``drop``: an object is lifted 5-20 cm, tilted at random, and let fall while the agent idles.
 
+``strike`` uses :func:`envs.scripted.strike_policy` (the point-agent strike of the built-in
+scenes, or a Jacobian strike for any other actuator layout). In a scene with no free body to
+throw (Gymnasium's Hopper, Pusher's puck on slide joints) ``launch`` and ``drop`` become
+*limp* turns: zero actions for :data:`SETTLE_STEPS` unrecorded steps, so the robot falls and
+settles, then an idle sequence is recorded (where a robot's links come to rest).
+
 Collection goes on until every regime has at least ``min_per_regime`` object entity-transitions
 (so impacts are not drowned by rest) and stops with a clear error if ``max_steps`` run out
 first. The result is plain numpy arrays; ``world_model`` saves them as a dataset of kind
@@ -18,15 +24,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import mujoco
 import numpy as np
 from tqdm import tqdm
 
 from envs.placement import yaw_quat
 from envs.regimes import REGIME_NAMES, Regime
 from envs.scene import ContactSceneEnv
-from envs.scripted import RandomPolicy, StrikePolicy
+from envs.scripted import RandomPolicy, ReachStrikePolicy, StrikePolicy, strike_policy
 
 SCENARIOS = ("strike", "random", "launch", "drop")
+SETTLE_STEPS = 100  # limp steps before a launch/drop sequence in a scene with nothing to throw
 _LABEL_KEYS = ("regime", "pair_kind", "critical", "approach_speed", "impulse")
 
 
@@ -82,25 +90,30 @@ def collect_probe(
         k: [] for k in ("obs", "action", "next_obs", "episode", "step", "scenario", *_LABEL_KEYS)
     }
     counts = np.zeros(len(Regime), dtype=np.int64)
-    steps = 0
+    steps = sequence = 0
     bar = tqdm(
         total=cfg.min_per_regime * len(Regime), desc="probe", unit="label", disable=not progress
     )
-    for sequence, (scenario, seq) in enumerate(probe_sequences(env, cfg, rng)):
-        rows_seq = {**seq, "scenario": np.full(cfg.seq_len, cfg.scenarios.index(scenario), np.int8)}
-        rows_seq["episode"] = np.full(cfg.seq_len, sequence, dtype=np.int64)
-        rows_seq["step"] = np.arange(cfg.seq_len, dtype=np.int32)
-        for k, v in rows_seq.items():
-            rows[k].append(v)
-        steps += cfg.seq_len
-        new = np.bincount(seq["regime"][:, objects].ravel(), minlength=len(Regime))
-        bar.update(
-            int(
-                np.minimum(counts + new, cfg.min_per_regime).sum()
-                - np.minimum(counts, cfg.min_per_regime).sum()
+    for scenario, seq, unrecorded in probe_sequences(env, cfg, rng):
+        steps += unrecorded
+        if seq is not None:
+            for k, v in seq.items():
+                rows[k].append(v)
+            rows["episode"].append(np.full(cfg.seq_len, sequence, dtype=np.int64))
+            rows["step"].append(np.arange(cfg.seq_len, dtype=np.int32))
+            rows["scenario"].append(
+                np.full(cfg.seq_len, cfg.scenarios.index(scenario), dtype=np.int8)
             )
-        )
-        counts += new
+            sequence += 1
+            steps += cfg.seq_len
+            new = np.bincount(seq["regime"][:, objects].ravel(), minlength=len(Regime))
+            bar.update(
+                int(
+                    np.minimum(counts + new, cfg.min_per_regime).sum()
+                    - np.minimum(counts, cfg.min_per_regime).sum()
+                )
+            )
+            counts += new
         if (counts >= cfg.min_per_regime).all():
             break
         if steps >= cfg.max_steps:
@@ -127,42 +140,74 @@ def collect_probe(
 
 def probe_sequences(
     env: ContactSceneEnv, cfg: ProbeConfig, rng: np.random.Generator
-) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
-    """Endless ``(scenario, sequence)`` pairs of the probe policy, scenarios taken in turn.
+) -> Iterator[tuple[str, dict[str, np.ndarray] | None, int]]:
+    """Endless ``(scenario, sequence, unrecorded_steps)`` of the probe policy, scenarios taken
+    in turn.
 
     Each sequence holds ``cfg.seq_len`` steps: ``obs``, ``action``, ``next_obs`` and the
-    per-entity labels, stacked. :func:`collect_probe` stops when every regime is covered;
-    ``contactlab collect policy=probe`` takes a fixed number of steps (training data of the
-    probe's distribution, with another seed).
+    per-entity labels, stacked; ``unrecorded_steps`` counts the limp steps taken before it (in
+    scenes with nothing to throw). ``sequence`` is ``None`` when a limp turn ended the episode
+    before anything was recorded (so callers can still count the steps). :func:`collect_probe`
+    stops when every regime is covered; ``contactlab collect policy=probe`` takes a fixed number
+    of steps (training data of the probe's distribution, with another seed).
     """
-    objects = env.layout.indices("object")
+    throwable = _free_objects(env)
     n_actions = env.model.nu
     turn = 0
     while True:
         scenario = cfg.scenarios[turn % len(cfg.scenarios)]
         turn += 1
         obs, _ = env.reset(seed=int(rng.integers(2**31)))
-        policy: StrikePolicy | RandomPolicy
-        if scenario == "strike":
-            policy = StrikePolicy(env.layout, n_actions, rng)
-        else:
-            policy = RandomPolicy(n_actions, rng)
+        policy: StrikePolicy | ReachStrikePolicy | RandomPolicy
+        policy = strike_policy(env, rng) if scenario == "strike" else RandomPolicy(n_actions, rng)
         policy.reset()
         n_seq = cfg.sequences_per_episode if scenario in ("strike", "random") else 1
-        if scenario in ("launch", "drop"):
-            obs = _throw(env, scenario, int(rng.choice(objects)), rng)
+        unrecorded = 0
+        if scenario in ("launch", "drop") and len(throwable):
+            obs = _throw(env, scenario, int(rng.choice(throwable)), rng)
+        elif scenario in ("launch", "drop"):  # nothing to throw: the agent goes limp
+            settled_obs, unrecorded = _settle(env, SETTLE_STEPS)
+            if settled_obs is None:
+                yield scenario, None, unrecorded
+                continue
+            obs = settled_obs
         for _ in range(n_seq):
             seq = _sequence(env, obs, policy, scenario, cfg.seq_len)
             if seq is None:  # unstable or cut short: the whole sequence is dropped
                 break
             obs = seq["next_obs"][-1]
-            yield scenario, seq
+            yield scenario, seq, unrecorded
+            unrecorded = 0
+
+
+def _settle(env: ContactSceneEnv, n_steps: int) -> tuple[np.ndarray | None, int]:
+    """Zero actions for ``n_steps`` unrecorded steps (a robot falls and comes to rest);
+    returns the observation (``None`` if the episode ended) and the steps taken."""
+    action = np.zeros(env.model.nu, dtype=np.float32)
+    obs = None
+    for i in range(n_steps):
+        obs, _, terminated, truncated, info = env.step(action)
+        if info["sim_unstable"] or terminated or truncated:
+            return None, i + 1
+    return obs, n_steps
+
+
+def _free_objects(env: ContactSceneEnv) -> np.ndarray:
+    """Indices of the object entities whose own body has a free joint (can be thrown)."""
+    m, free = env.model, int(mujoco.mjtJoint.mjJNT_FREE)
+    out = []
+    for i in env.layout.indices("object"):
+        body = env.layout.entities[int(i)].body_id
+        jnt = int(m.body_jntadr[body])
+        if jnt >= 0 and int(m.jnt_type[jnt]) == free:
+            out.append(int(i))
+    return np.array(out, dtype=np.int64)
 
 
 def _sequence(
     env: ContactSceneEnv,
     obs: np.ndarray,
-    policy: StrikePolicy | RandomPolicy,
+    policy: StrikePolicy | ReachStrikePolicy | RandomPolicy,
     scenario: str,
     seq_len: int,
 ) -> dict[str, np.ndarray] | None:

@@ -56,6 +56,11 @@ class LabelConfig:
             (``critical``).
         topple_angle: degrees. Tilt of the body's z axis from world z beyond which it counts as
             toppled; crossing it during a step is ``critical``.
+        jump_speed: m/s, or ``None`` to turn the rule off. An object already touching another
+            body (not its ground support) whose linear velocity changes by more than this
+            over one step, with no contact beginning, is an ``impact`` too: the impulse came
+            through the existing contact (the far ball of a Newton's cradle). 0.5 m/s in one
+            50 Hz step is 2.5 g; the agent is exempt (its own actuators jerk it).
     """
 
     impact_speed: float = 0.1
@@ -63,10 +68,13 @@ class LabelConfig:
     rest_angvel: float = 0.1
     fall_speed: float = 0.3
     topple_angle: float = 45.0
+    jump_speed: float | None = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("impact_speed", "rest_speed", "rest_angvel", "fall_speed"):
+        for name in ("impact_speed", "rest_speed", "rest_angvel", "fall_speed", "jump_speed"):
             value = getattr(self, name)
+            if name == "jump_speed" and value is None:
+                continue
             if not value > 0:
                 raise ValueError(f"LabelConfig.{name} must be > 0, got {value!r}")
         if not 0.0 < self.topple_angle < 180.0:

@@ -42,6 +42,9 @@ _BAD_WARNINGS = np.array(
     ],
     dtype=np.int64,
 )
+# The three counters are adjacent in mjData.warning, so a live slice of it reads them all.
+assert (np.diff(_BAD_WARNINGS) == 1).all()
+_BAD_WARNING_SLICE = slice(int(_BAD_WARNINGS[0]), int(_BAD_WARNINGS[-1]) + 1)
 
 
 class SceneError(ValueError):
@@ -77,6 +80,10 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         physics: global contact-physics overrides (:mod:`envs.physics`: ``solref_timeconst``,
             ``solref_dampratio``, ``friction_scale``, ``solver_iterations``; ``None`` values
             keep the scene's own), applied to the compiled model and part of ``scene_hash``.
+        entities: ``"roots"`` (one entity per top-level body) or ``"bodies"`` (also one per
+            link of an articulated agent or object), see :func:`envs.entities.discover_entities`.
+        links: kind of an agent's non-root links with ``entities="bodies"``: ``"agent"``
+            (excluded from scoring and curiosity) or ``"object"`` (scored like objects).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
@@ -96,6 +103,8 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         height: int = 128,
         camera: str | None = None,
         physics: dict | None = None,
+        entities: str = "roots",
+        links: str = "agent",
     ) -> None:
         if int(frame_skip) < 1:
             raise SceneError(f"frame_skip must be >= 1, got {frame_skip!r}")
@@ -127,18 +136,26 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         # Content hash of the scene as compiled (includes inlined, distractor added, physics
         # overrides): datasets and probe sets record it and refuse to mix with another scene.
         fingerprint = spec.to_xml() + physics_fingerprint(self.physics)
+        # Options that change the layout or the labels, only when set (old hashes stay valid).
+        if (entities, links) != ("roots", "agent"):
+            fingerprint += f"|entities={entities},links={links}"
+        if support_geoms is not None:
+            fingerprint += f"|support_geoms={sorted(support_geoms)}"
         self.scene_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
         self.data = mujoco.MjData(self.model)
         self.dt = self.model.opt.timestep * self.frame_skip
         self.metadata = {**type(self).metadata, "render_fps": int(round(1.0 / self.dt))}
 
         try:
-            self.layout = discover_entities(self.model)
-            supports = find_support_geoms(self.model, support_geoms)
+            self.layout = discover_entities(self.model, entities=entities, links=links)
+            supports = find_support_geoms(
+                self.model, tuple(support_geoms) if support_geoms is not None else None
+            )
         except ValueError as exc:
             raise SceneError(f"{self.mjcf_path}: {exc}") from exc
         self.metadata["layout"] = self.layout
         self._body_ids = np.array([e.body_id for e in self.layout.entities], dtype=np.int64)
+        self._direct_state = self._entities_set_directly()
         self._read_states = EntityStateReader(self.model, self._body_ids)
         if isinstance(label_config, dict):
             label_config = LabelConfig(**label_config)
@@ -172,7 +189,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
         )
-        self._camera = (
+        self._camera: str | mujoco.MjvCamera | None = (
             camera if camera is not None else ("overview" if self._has_camera("overview") else None)
         )
         if camera is not None and not self._has_camera(camera):
@@ -180,6 +197,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self._renderer: mujoco.Renderer | None = None
         self._state = np.zeros((self.layout.n_entities, 13))
         self._warnings = np.zeros(len(_BAD_WARNINGS), dtype=np.int64)
+        self._warning_counts = self.data.warning.number[_BAD_WARNING_SLICE]  # a live view
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(
@@ -192,13 +210,13 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.distractor.reset(self.data, self.np_random)
         mujoco.mj_forward(self.model, self.data)
         self.labeler.reset(self.data)
-        self._warnings = self.data.warning.number[_BAD_WARNINGS].copy()
+        self._warnings = self._warning_counts.copy()
         self._state = self._read_states(self.data)
         return self._state.ravel().astype(np.float32), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         ctrl = self._ctrl_from_action(action)
-        m, d = self.model, self.data
+        d = self.data
         d.ctrl[:] = ctrl
         distractor_on = False
         if self.distractor is not None:
@@ -206,15 +224,13 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.distractor.before_step(d, self.np_random, distractor_on)
         labeler = self.labeler
         labeler.begin_step(self._state)
-        for _ in range(self.frame_skip):
-            mujoco.mj_step(m, d)
-            labeler.after_substep(d)
+        labeler.step_physics(d, self.frame_skip)
         if self.distractor is not None:
             self.distractor.after_step(d, self.np_random, distractor_on)
         state = self._read_states(d)
         labels = labeler.end_step(state, self.frame_skip)
 
-        warnings = d.warning.number[_BAD_WARNINGS]
+        warnings = self._warning_counts
         finite = bool(np.isfinite(state).all())
         unstable = not finite or bool((warnings != self._warnings).any())
         if unstable:
@@ -278,6 +294,23 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self._state = self._read_states(d)
         return self._state.ravel().astype(np.float32)
 
+    def set_joint_state(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """Set MuJoCo's ``qpos`` (``(nq,)``) and ``qvel`` (``(nv,)``), run ``mj_forward``,
+        restart the labeller from there, and return the observation (tests, scripted starts
+        of articulated robots)."""
+        m, d = self.model, self.data
+        qpos, qvel = np.asarray(qpos, dtype=np.float64), np.asarray(qvel, dtype=np.float64)
+        if qpos.shape != (m.nq,) or qvel.shape != (m.nv,):
+            raise ValueError(
+                f"set_joint_state: qpos must have shape ({m.nq},) and qvel ({m.nv},), got "
+                f"{qpos.shape} and {qvel.shape}"
+            )
+        d.qpos[:], d.qvel[:] = qpos, qvel
+        mujoco.mj_forward(m, d)
+        self.labeler.reset(d)
+        self._state = self._read_states(d)
+        return self._state.ravel().astype(np.float32)
+
     def set_state_from_obs(self, obs: np.ndarray) -> np.ndarray:
         """Put the simulation in the state an observation describes; return the observation
         read back from MuJoCo (equal to ``obs`` up to float32 rounding for a reachable state).
@@ -287,20 +320,33 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         joints: a free joint gets position, unit quaternion, linear velocity and angular
         velocity (world frame in the observation, body frame in ``qvel``); slide joints (the
         agents of the built-in scenes) get the offset of the body from its rest position
-        ``model.body_pos`` along their axis, and the linear velocity along it. Then
-        ``mj_forward``; the labeller restarts from this state (no contact "begins" at the
-        next step because of the jump).
+        ``model.body_pos`` along their axis, and the linear velocity along it. Any other
+        joint (hinges and links of articulated robots) is solved for: ``qpos`` by
+        Gauss-Newton on the entities' body poses, ``qvel`` by least squares on their body
+        Jacobians. Then ``mj_forward``; the labeller restarts from this state (no contact
+        "begins" at the next step because of the jump).
 
         Args:
             obs: ``(obs_dim,)`` observation in this env's layout.
 
         Raises:
-            ValueError: wrong size or non-finite values, or an entity moved by a joint other
-                than free or slide (a hinge angle cannot be read off a body position).
+            ValueError: wrong size or non-finite values.
         """
         blocks = self.layout.split(np.asarray(obs, dtype=np.float64))
         if not np.isfinite(blocks).all():
             raise ValueError("set_state_from_obs: the observation has NaN/inf values")
+        m, d = self.model, self.data
+        if self._direct_state:
+            self._set_state_directly(blocks)
+        else:
+            self._solve_joint_state(blocks)
+        mujoco.mj_forward(m, d)
+        self.labeler.reset(d)
+        self._state = self._read_states(d)
+        return self._state.ravel().astype(np.float32)
+
+    def _set_state_directly(self, blocks: np.ndarray) -> None:
+        """Free joints and slide joints of top-level bodies: each block sets its joints."""
         m, d = self.model, self.data
         free, slide = int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_SLIDE)
         for entity, block in zip(self.layout.entities, blocks, strict=True):
@@ -324,16 +370,33 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
                     mujoco.mju_rotVecQuat(axis, m.jnt_axis[jnt], m.body_quat[body])
                     d.qpos[qadr] = axis @ (pos - m.body_pos[body])
                     d.qvel[vadr] = axis @ linvel
-                else:
-                    raise ValueError(
-                        f"set_state_from_obs: entity {entity.name!r} is moved by joint "
-                        f"{m.joint(jnt).name!r} of a kind that a body state cannot set "
-                        "(only free joints and slide joints of top-level bodies)"
-                    )
-        mujoco.mj_forward(m, d)
-        self.labeler.reset(d)
-        self._state = self._read_states(d)
-        return self._state.ravel().astype(np.float32)
+
+    def _solve_joint_state(self, blocks: np.ndarray, iterations: int = 50) -> None:
+        """Articulated entities (hinges, balls, nested links): Gauss-Newton on ``qpos`` so that
+        every entity's body pose matches its block, then ``qvel`` by least squares on the body
+        Jacobians. Exact when every link is an entity (``entities="bodies"``); with roots
+        only, the links keep the minimum-norm change from the current state."""
+        m, d = self.model, self.data
+        n = len(blocks)
+        jac = np.zeros((6 * n, m.nv))
+        resid = np.zeros(6 * n)
+        local = np.zeros(3)
+        for _ in range(iterations):
+            mujoco.mj_kinematics(m, d)
+            mujoco.mj_comPos(m, d)
+            for i, (entity, block) in enumerate(zip(self.layout.entities, blocks, strict=True)):
+                b = entity.body_id
+                resid[6 * i : 6 * i + 3] = block[0:3] - d.xpos[b]
+                quat = block[3:7] / max(float(np.linalg.norm(block[3:7])), 1e-12)
+                mujoco.mju_subQuat(local, quat, d.xquat[b])  # rotation xquat -> quat, body frame
+                resid[6 * i + 3 : 6 * i + 6] = d.xmat[b].reshape(3, 3) @ local
+                mujoco.mj_jacBody(m, d, jac[6 * i : 6 * i + 3], jac[6 * i + 3 : 6 * i + 6], b)
+            if float(np.abs(resid).max()) < 1e-10:
+                break
+            step = np.linalg.lstsq(jac, resid, rcond=None)[0]
+            mujoco.mj_integratePos(m, d.qpos, step, 1.0)
+        velocity = np.concatenate([np.concatenate([blk[7:10], blk[10:13]]) for blk in blocks])
+        d.qvel[:] = np.linalg.lstsq(jac, velocity, rcond=None)[0]
 
     # ------------------------------------------------------------------ hooks and helpers
     def _randomize(self, rng: np.random.Generator) -> None:
@@ -356,6 +419,19 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
     def _free_qpos_adr(self, body_id: int) -> int:
         jnt = self.model.body_jntadr[body_id]
         return int(self.model.jnt_qposadr[jnt])
+
+    def _entities_set_directly(self) -> bool:
+        """Whether every joint of the model belongs to an entity and is a free joint or a
+        slide joint of a top-level body (states set in closed form)."""
+        m = self.model
+        owners = {e.body_id for e in self.layout.entities}
+        free, slide = int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_SLIDE)
+        for jnt in range(m.njnt):
+            body, kind = int(m.jnt_bodyid[jnt]), int(m.jnt_type[jnt])
+            top_slide = kind == slide and int(m.body_parentid[body]) == 0
+            if body not in owners or not (kind == free or top_slide):
+                return False
+        return True
 
     def _has_camera(self, name: str) -> bool:
         return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, name) >= 0

@@ -3,11 +3,16 @@
 They read entity positions from the observation through the layout, so they work on every
 scene. ``StrikePolicy`` is the probe policy and the default "video" demonstrator: it picks an
 object, drives the agent through it with some overshoot (so contacts begin at speed), and picks
-another after a while. No learner uses it to collect its own training data.
+another after a while. No learner uses it to collect its own training data. It assumes a point
+agent on x-y(-z) slide joints (the built-in scenes); :class:`ReachStrikePolicy` does the same
+for any actuator layout through the effector's Jacobian, and :func:`strike_policy` picks.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import mujoco
 import numpy as np
 
 from envs.layout import EntityLayout
@@ -140,3 +145,111 @@ class PushDemonstrator:
         goal = np.append(goal_xy, target[2])
         action = self.gain * (goal - agent)[: self.action_dim]
         return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+
+def is_point_agent(model: mujoco.MjModel, layout: EntityLayout) -> bool:
+    """Whether :class:`StrikePolicy` fits: the first agent is a top-level body moved only by
+    slide joints along world x, y (and z), actuator ``i`` driving axis ``i`` (the built-in
+    scenes' pushers). Anything else gets :class:`ReachStrikePolicy`."""
+    agents = layout.indices("agent")
+    if len(agents) == 0 or not 1 <= model.nu <= 3:
+        return False
+    body = layout.entities[int(agents[0])].body_id
+    if model.body_parentid[body] != 0 or (model.body_quat[body] != [1, 0, 0, 0]).any():
+        return False
+    slide = int(mujoco.mjtJoint.mjJNT_SLIDE)
+    for i in range(model.nu):
+        if int(model.actuator_trntype[i]) != int(mujoco.mjtTrn.mjTRN_JOINT):
+            return False
+        jnt = int(model.actuator_trnid[i, 0])
+        axis = np.zeros(3)
+        axis[i] = 1.0
+        if (
+            int(model.jnt_bodyid[jnt]) != body
+            or int(model.jnt_type[jnt]) != slide
+            or not np.allclose(model.jnt_axis[jnt], axis)
+        ):
+            return False
+    return True
+
+
+class ReachStrikePolicy:
+    """Strikes for any actuator layout: drive the agent's effector through an object.
+
+    The effector is the deepest link of the first agent's body tree (Pusher's fingertip, a
+    leg's foot). Each step the wanted push, toward a randomly chosen object with some
+    overshoot, becomes a generalised force through the effector's Jacobian (``J^T f``) and
+    then an action through the actuator moments (``moment @ J^T f``), scaled so that the
+    largest component is 1, plus Gaussian noise. Exact for motors on joints; a good direction
+    for position and velocity actuators. Reads the simulation state of ``scene`` (the
+    observation it is given must be the current one, as in every rollout).
+
+    Args:
+        scene: the env (unwrapped), with ``model``, ``data`` and ``layout``.
+        rng: source of target choices and noise.
+        hold_steps: steps spent on one target before switching.
+        noise: std of the Gaussian action noise.
+    """
+
+    def __init__(
+        self, scene: Any, rng: np.random.Generator, hold_steps: int = 40, noise: float = 0.1
+    ) -> None:
+        layout: EntityLayout = scene.layout
+        agents, objects = layout.indices("agent"), layout.indices("object")
+        if len(agents) == 0 or len(objects) == 0:
+            raise ValueError("ReachStrikePolicy needs an agent and at least one object")
+        self.scene, self.layout, self.rng = scene, layout, rng
+        self.objects, self.hold_steps, self.noise = objects, hold_steps, noise
+        model = scene.model
+        root = layout.entities[int(agents[0])].body_id
+        tree = [b for b in range(root, model.nbody) if _top(model, b) == root]
+        depth = [_depth(model, b) for b in tree]
+        self.effector = tree[max(range(len(tree)), key=lambda i: (depth[i], i))]  # deepest, last
+        self._jacp = np.zeros((3, model.nv))
+        self._moment = np.zeros((model.nu, model.nv))
+        self._target = int(rng.choice(objects))
+        self._t = 0
+
+    def reset(self) -> None:
+        self._t = 0
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        if self._t % self.hold_steps == 0:
+            self._target = int(self.rng.choice(self.objects))
+        self._t += 1
+        m, d = self.scene.model, self.scene.data
+        target = self.layout.split(obs)[self._target, 0:3]
+        effector = d.xpos[self.effector]
+        direction = target - effector
+        dist = float(np.linalg.norm(direction)) + 1e-9
+        push = direction / dist * max(dist, 0.15)  # aim past the target: arrive at speed
+        mujoco.mj_jac(m, d, self._jacp, None, effector, self.effector)
+        mujoco.mj_transmission(m, d)
+        mujoco.mju_sparse2dense(
+            self._moment, d.actuator_moment, d.moment_rownnz, d.moment_rowadr, d.moment_colind
+        )
+        drive = self._moment @ (self._jacp.T @ push)
+        drive /= max(float(np.abs(drive).max()), 1e-9)
+        action = drive + self.rng.normal(0.0, self.noise, m.nu)
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+
+def strike_policy(scene: Any, rng: np.random.Generator) -> StrikePolicy | ReachStrikePolicy:
+    """The strike policy that fits ``scene``'s agent (see :func:`is_point_agent`)."""
+    if is_point_agent(scene.model, scene.layout):
+        return StrikePolicy(scene.layout, scene.model.nu, rng)
+    return ReachStrikePolicy(scene, rng)
+
+
+def _top(model: mujoco.MjModel, body: int) -> int:
+    while body and model.body_parentid[body] != 0:
+        body = int(model.body_parentid[body])
+    return body
+
+
+def _depth(model: mujoco.MjModel, body: int) -> int:
+    depth = 0
+    while body:
+        body = int(model.body_parentid[body])
+        depth += 1
+    return depth

@@ -45,9 +45,7 @@ def _run(
         if ctrl is not None:
             data.ctrl[:] = ctrl
         labeler.begin_step(state)
-        for _ in range(SUBSTEPS):
-            mujoco.mj_step(model, data)
-            labeler.after_substep(data)
+        labeler.step_physics(data, SUBSTEPS)
         state = entity_states(model, data, ids)
         out.append(labeler.end_step(state, SUBSTEPS))
     return out

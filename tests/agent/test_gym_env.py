@@ -1,0 +1,95 @@
+"""``env=gym`` and ``env=mjcf`` through the ``contactlab`` command (real subprocesses, files)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v2 as imageio
+import pytest
+
+SCENE = """
+<mujoco>
+  <worldbody>
+    <light pos="0 0 3"/>
+    <geom name="floor" type="plane" size="1 1 .1"/>
+    <body name="pusher" pos="0 0 .05">
+      <joint name="x" type="slide" axis="1 0 0"/><joint name="y" type="slide" axis="0 1 0"/>
+      <geom type="sphere" size=".03" mass="1"/></body>
+    <body name="box" pos=".2 0 .05"><freejoint/><geom type="box" size=".04 .04 .04"/></body>
+  </worldbody>
+  <actuator>
+    <velocity joint="x" kv="20" ctrlrange="-1 1"/><velocity joint="y" kv="20" ctrlrange="-1 1"/>
+  </actuator>
+</mujoco>"""
+
+
+def contactlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_demo_renders_the_users_mjcf_file(tmp_path: Path) -> None:
+    path = tmp_path / "my_scene.xml"
+    path.write_text(SCENE)
+    args = ("demo", "env=mjcf", f"env.mjcf_path={path}", "steps=30", "width=160", "height=128")
+    out = contactlab(*args, f"out_dir={tmp_path}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    (run_dir,) = tmp_path.glob("demo-*")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert list(summary) == ["my_scene"]  # the user's scene, not the built-in ones
+    assert sum(summary["my_scene"]["object_regimes"].values()) == 30  # one object
+    assert len(imageio.mimread(run_dir / "my_scene.mp4")) == 30
+
+
+def test_demo_of_a_gymnasium_robot_labels_its_links(tmp_path: Path) -> None:
+    args = ("demo", "env=gym", "env.id=Hopper-v5", "env.entities=bodies", "env.links=object")
+    out = contactlab(
+        *args, "steps=20", "width=160", "height=128", f"out_dir={tmp_path}", cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    (run_dir,) = tmp_path.glob("demo-*")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert sum(summary["Hopper-v5"]["object_regimes"].values()) == 20 * 3  # thigh, leg, foot
+    assert (run_dir / "Hopper-v5.mp4").is_file()
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("env.id=NoSuchRobot-v5", "env.id='NoSuchRobot-v5'"),
+        ("env.id=CartPole-v1", "Hopper-v5"),
+        ("env.entities=links", "env.entities"),
+        ("env.links=tool", "env.links"),
+        ("env.labels.jump_speed=-1", "env.labels.jump_speed"),
+    ],
+)
+def test_bad_gym_settings_fail_fast_naming_the_key(
+    tmp_path: Path, override: str, needle: str
+) -> None:
+    out = contactlab("demo", "env=gym", override, f"out_dir={tmp_path}", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert needle in out.stderr
+    assert not list(tmp_path.glob("demo-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "overrides",
+    [("env.id=Pusher-v5",), ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object")],
+)
+def test_run_on_a_gymnasium_env_writes_a_report(tmp_path: Path, overrides: tuple) -> None:
+    args = ("run", "env=gym", *overrides, "experiment=debug", f"out_dir={tmp_path}")
+    out = contactlab(*args, f"probe.root={tmp_path / 'probes'}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    (run_dir,) = tmp_path.glob("run-gym-*")
+    assert (run_dir / "report.html").stat().st_size > 10_000
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["env_steps"] == 600
