@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from agent.config import CollectConfig
 from agent.make_env import make_env
-from envs.probe import ProbeConfig, probe_sequences
+from envs.probe import ProbeConfig, probe_episodes
 from envs.scene import ContactSceneEnv
 from envs.scripted import RandomPolicy
 from world_model.dataset import DatasetMeta, DatasetWriter
@@ -92,9 +92,10 @@ def _collect_probe_policy(
     seed differs)."""
     bar = tqdm(total=steps, desc="collect", unit="step")
     written = episode = 0
-    for _, seq, _ in probe_sequences(scene, ProbeConfig(), rng):
-        if seq is None:
-            continue
+    sequences = (
+        seq for _, episode, _ in probe_episodes(scene, ProbeConfig(), rng) for seq in episode
+    )
+    for seq in sequences:
         n = min(len(seq["obs"]), steps - written)
         for t in range(n):
             writer.append(

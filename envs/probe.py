@@ -94,9 +94,11 @@ def collect_probe(
     bar = tqdm(
         total=cfg.min_per_regime * len(Regime), desc="probe", unit="label", disable=not progress
     )
-    for scenario, seq, unrecorded in probe_sequences(env, cfg, rng):
+    # Whole episodes are kept: the counts are checked between episodes, as they always were,
+    # so a probe set's content (and hash) does not depend on how the sequences are produced.
+    for scenario, episode, unrecorded in probe_episodes(env, cfg, rng):
         steps += unrecorded
-        if seq is not None:
+        for seq in episode:
             for k, v in seq.items():
                 rows[k].append(v)
             rows["episode"].append(np.full(cfg.seq_len, sequence, dtype=np.int64))
@@ -138,18 +140,19 @@ def collect_probe(
     return out
 
 
-def probe_sequences(
+def probe_episodes(
     env: ContactSceneEnv, cfg: ProbeConfig, rng: np.random.Generator
-) -> Iterator[tuple[str, dict[str, np.ndarray] | None, int]]:
-    """Endless ``(scenario, sequence, unrecorded_steps)`` of the probe policy, scenarios taken
-    in turn.
+) -> Iterator[tuple[str, list[dict[str, np.ndarray]], int]]:
+    """Endless ``(scenario, sequences, unrecorded_steps)``, one per episode of the probe
+    policy, scenarios taken in turn.
 
     Each sequence holds ``cfg.seq_len`` steps: ``obs``, ``action``, ``next_obs`` and the
-    per-entity labels, stacked; ``unrecorded_steps`` counts the limp steps taken before it (in
-    scenes with nothing to throw). ``sequence`` is ``None`` when a limp turn ended the episode
-    before anything was recorded (so callers can still count the steps). :func:`collect_probe`
-    stops when every regime is covered; ``contactlab collect policy=probe`` takes a fixed number
-    of steps (training data of the probe's distribution, with another seed).
+    per-entity labels, stacked (``strike``/``random`` episodes give up to
+    ``cfg.sequences_per_episode``, ``launch``/``drop`` one; an unstable sequence ends the
+    episode's list). ``unrecorded_steps`` counts limp steps taken first in scenes with nothing
+    to throw. :func:`collect_probe` stops when every regime is covered; ``contactlab collect
+    policy=probe`` takes a fixed number of steps (training data of the probe's distribution,
+    with another seed).
     """
     throwable = _free_objects(env)
     n_actions = env.model.nu
@@ -168,16 +171,17 @@ def probe_sequences(
         elif scenario in ("launch", "drop"):  # nothing to throw: the agent goes limp
             settled_obs, unrecorded = _settle(env, SETTLE_STEPS)
             if settled_obs is None:
-                yield scenario, None, unrecorded
+                yield scenario, [], unrecorded
                 continue
             obs = settled_obs
+        episode = []
         for _ in range(n_seq):
             seq = _sequence(env, obs, policy, scenario, cfg.seq_len)
             if seq is None:  # unstable or cut short: the whole sequence is dropped
                 break
             obs = seq["next_obs"][-1]
-            yield scenario, seq, unrecorded
-            unrecorded = 0
+            episode.append(seq)
+        yield scenario, episode, unrecorded
 
 
 def _settle(env: ContactSceneEnv, n_steps: int) -> tuple[np.ndarray | None, int]:
