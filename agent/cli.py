@@ -115,7 +115,7 @@ def _cmd_run(overrides: list[str], print_config: bool) -> int:
     if not print_config:
         from agent.run import run
 
-        print(f"done: {run(cfg, resolved)}")
+        run(cfg, resolved, announce=True)
     return 0
 
 

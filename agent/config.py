@@ -223,7 +223,11 @@ class LoopConfig:
             source in a comparison): each round brings the total to ``updates_per_step *
             env_step``, so the warm-up data is caught up on at the first round.
         batch_size: sequences per world-model update.
-        eval_every: env steps between probe evaluations (the curve's resolution).
+        eval_every: env steps between probe evaluations (the curve's regular grid).
+        eval_points: extra evaluations spaced evenly in log(step) from the end of the
+            warm-up to the budget (``agent/schedule.py``), so a curve resolves the early part
+            of a run at any budget; 0 or 1: only the grid, the end of the warm-up and the
+            final step.
         checkpoint_every: env steps between checkpoints (taken at the next episode end).
         observe_actions: false makes this a "video" source: the learner never sees the
             actions; it stores, and its world model is conditioned on, the agent's observed
@@ -248,6 +252,7 @@ class LoopConfig:
     updates_per_step: float = 0.25
     batch_size: int = 128
     eval_every: int = 2000
+    eval_points: int = 12
     checkpoint_every: int = 2000
     observe_actions: bool = True
     observation: str = "states"
@@ -264,6 +269,8 @@ class LoopConfig:
                 raise ValueError(
                     f"loop.{key} must be >= {0 if key == 'warmup' else 1}, got {value!r}"
                 )
+        if self.eval_points < 0:
+            raise ValueError(f"loop.eval_points must be >= 0, got {self.eval_points!r}")
         if not self.updates_per_step > 0:
             raise ValueError(f"loop.updates_per_step must be > 0, got {self.updates_per_step!r}")
         _check_choice("loop.observation", self.observation, OBSERVATIONS)
