@@ -367,6 +367,7 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     """
     if not CONFIG_DIR.is_dir():
         raise ConfigError(f"config folder not found: {CONFIG_DIR} (set CONTACTLAB_CONFIGS)")
+    _check_group_options(overrides)
     # The schema is the first entry of each command's defaults list (``<name>_schema``), so
     # every schema key can be overridden and an unknown key fails during composition.
     schema_node = OmegaConf.structured(schema)
@@ -398,6 +399,27 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     if isinstance(typed, ConfigError):  # pragma: no cover - to_object re-raises, kept for mypy
         raise typed
     return typed, merged  # type: ignore[return-value]
+
+
+def group_options(group: str) -> list[str]:
+    """The options of config group ``group`` (``configs/<group>/*.yaml``)."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def _check_group_options(overrides: list[str]) -> None:
+    """``group=option`` must name a file of the group: say which, with the closest one, instead
+    of Hydra's search-path dump (and instead of silently ignoring an optional group)."""
+    for override in overrides:
+        key, sep, value = override.lstrip("+~").partition("=")
+        if not sep or "." in key or not (CONFIG_DIR / key).is_dir() or value == "null":
+            continue
+        options = group_options(key)
+        if value not in options:
+            close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+            hint = f" Did you mean {key}={close[0]}?" if close else ""
+            raise ConfigError(
+                f"{key}={value!r} is not an option of {key}.{hint} Options: {options}"
+            )
 
 
 _SCHEMA_KEYS = {
