@@ -9,8 +9,10 @@ Three sets of env steps, merged (:func:`eval_steps`):
   1300, 1700, 2200, ... steps);
 * the end of the warm-up (the first trained model) and the budget itself (the final figure).
 
-Points are rounded to multiples of ``loop.update_every``: the model only changes at training
-rounds, so two evaluations inside one round would score the same model.
+Points are rounded to multiples of ``loop.update_every`` (the model only changes at training
+rounds, so two evaluations inside one round would score the same model), and a log point
+closer to a grid point than a quarter of its gap to the next log point is left out (the grid
+point stands for it).
 """
 
 from __future__ import annotations
@@ -39,5 +41,8 @@ def eval_steps(loop: LoopConfig, budget: int) -> list[int]:
         for i in range(loop.eval_points):
             raw = first * math.exp(ratio * i)
             rounded = round(raw / loop.update_every) * loop.update_every
-            steps.add(min(max(rounded, first), budget))
+            off_grid = min(rounded % loop.eval_every, -rounded % loop.eval_every)
+            local_gap = raw * (math.exp(ratio) - 1)  # to the next log point
+            if i == 0 or off_grid >= local_gap / 4:  # no near-duplicate of a grid point
+                steps.add(min(max(rounded, first), budget))
     return sorted(steps)
