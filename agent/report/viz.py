@@ -35,7 +35,7 @@ from world_model.inference import given_mask_for, rollout_mean
 
 VIDEO_NAME = "viz.mp4"
 HEADER = 16  #: pixels of the title row above the panels
-PANELS = ("real (MuJoCo)", "imagined (model, open loop)", "overlay (ghosts: model error)")
+PANELS = ("real (MuJoCo)", "imagined (model, open loop)", "overlay (magenta: model error)")
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class VizConfig:
     """
 
     sequences: int = 4
-    panel_width: int = 240
-    panel_height: int = 176
+    panel_width: int = 320
+    panel_height: int = 240
     strip_height: int = 112
     fps: int = 5
     hold: int = 3
