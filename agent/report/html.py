@@ -222,6 +222,8 @@ def write_run_report(
     )
     sections.append("<h2>Final metrics</h2>")
     summary_rows = [[k, v] for k, v in sorted(run.summary.items()) if not isinstance(v, dict)]
+    acted = run.summary.get("explorer_steps") or {}
+    summary_rows += [[f"explorer_steps/{k}", v] for k, v in sorted(acted.items())]
     sections.append(table(["summary", "value"], summary_rows) + metricstable(final))
     sections.append("<h2>Run</h2>")
     sections.append(_run_info(run))
