@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, cast
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede the mujoco import
@@ -115,30 +114,58 @@ def _cmd_run(overrides: list[str], print_config: bool) -> int:
     if not print_config:
         from agent.run import run
 
-        print(f"done: {run(cfg, resolved)}")
+        run(cfg, resolved, announce=True)
     return 0
 
 
-def _cmd_compare(overrides: list[str], print_config: bool) -> int:
+def _cmd_compare(overrides: list[str], print_config: bool, dry_run: bool = False) -> int:
     run_overrides = [o[len("run.") :] for o in overrides if o.startswith("run.")]
     own = [o for o in overrides if not o.startswith("run.")]
     from omegaconf import DictConfig, OmegaConf
 
-    from agent.compare import CompareConfig, plan_runs
+    from agent.compare import CompareConfig, compare_folder, plan_runs
     from agent.config import load_config
+    from agent.plan import PlanItem, concurrency, format_plan, make_plan
 
+    own = _compare_budget(own, run_overrides)
     cfg, own_resolved = load_config("compare", CompareConfig, own)
     # What the comparison folder records: its own keys plus the overrides every run gets.
     container = cast(dict, OmegaConf.to_container(own_resolved, resolve=True))
     resolved = cast(DictConfig, OmegaConf.create({**container, "run_overrides": run_overrides}))
-    plan_runs(cfg, run_overrides, Path(cfg.out_dir))  # every run config valid before anything runs
+    folder = compare_folder(cfg, resolved, run_overrides)
+    planned = plan_runs(cfg, run_overrides, folder / "runs")  # every run config valid first
     if print_config:
         print(OmegaConf.to_yaml(resolved, resolve=True), end="")
+        return 0
+    items = [
+        PlanItem(p.name, p.source, p.cfg, p.resolved, folder / "runs" / p.name) for p in planned
+    ]
+    at_once = concurrency(cfg.max_concurrent) if cfg.executor == "ray" else 1
+    title = (
+        f"plan: {len(cfg.sources)} sources x {cfg.seeds} seeds at {cfg.budget} env steps "
+        f"each, in {folder}"
+    )
+    print(format_plan(make_plan(items), title, at_once), flush=True)
+    if dry_run:
+        print("dry run: nothing was run")
         return 0
     from agent.compare import compare
 
     print(f"done: {compare(cfg, resolved, run_overrides)}")
     return 0
+
+
+def _compare_budget(own: list[str], run_overrides: list[str]) -> list[str]:
+    """A run-level ``experiment=`` or ``budget=`` sets the compare budget (every run of a
+    comparison has the same budget), unless the compare's own ``budget=`` is given."""
+    if any(o.split("=", 1)[0] == "budget" for o in own):
+        return own
+    if not any(o.split("=", 1)[0] in ("budget", "experiment") for o in run_overrides):
+        return own
+    from agent.config import RunConfig, load_config
+
+    run_cfg, _ = load_config("run", RunConfig, run_overrides)
+    return [*own, f"budget={run_cfg.budget}"]
 
 
 def _cmd_scenes(overrides: list[str], print_config: bool) -> int:
@@ -171,7 +198,7 @@ def _cmd_report(args: list[str], print_config: bool) -> int:
     return report_command(args)
 
 
-def _cmd_sweep(overrides: list[str], print_config: bool) -> int:
+def _cmd_sweep(overrides: list[str], print_config: bool, dry_run: bool = False) -> int:
     """``ray.*``/``sweep.*`` overrides configure the sweep; every other one is a run override."""
     from agent.config import load_config
     from agent.sweep.config import SWEEP_KEYS, SweepConfig
@@ -193,9 +220,36 @@ def _cmd_sweep(overrides: list[str], print_config: bool) -> int:
         for trial in trials:
             print(f"#   {trial.name}: {' '.join(trial.overrides)}")
         return 0
+    _print_sweep_plan(cfg, run_overrides)
+    if dry_run:
+        print("dry run: nothing was run")
+        return 0
     from agent.sweep.driver import run_sweep
 
     return run_sweep(cfg, run_overrides)
+
+
+def _print_sweep_plan(cfg: Any, run_overrides: list[str]) -> None:
+    """The sweep's trials, reused ones and estimated time (timings from finished trials of the
+    same config apart from the seed, else a calibration)."""
+    import re
+
+    from agent.plan import PlanItem, concurrency, format_plan, make_plan
+    from agent.sweep.driver import plan_sweep
+
+    _, sweep_dir, trials = plan_sweep(cfg, run_overrides)
+    items = [
+        PlanItem(
+            t.name,
+            re.sub(r"(^|__)seed-\d+", "", t.name) or "all",  # seeds of a point run alike
+            t.cfg,
+            t.resolved,
+            t.run_dir,
+        )
+        for t in trials
+    ]
+    title = f"plan: {len(trials)} trials in {sweep_dir}"
+    print(format_plan(make_plan(items), title, concurrency(cfg.sweep.max_concurrent)), flush=True)
 
 
 Handler = Callable[[list[str], bool], int]
@@ -231,7 +285,9 @@ COMMANDS: dict[str, tuple[Handler, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(help_for: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; ``help_for`` gets its keys, defaults and examples in its --help
+    (composed only when asked: it reads the configs)."""
     parser = argparse.ArgumentParser(
         prog="contactlab",
         description="contactlab: learn contact physics through interaction. "
@@ -241,24 +297,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
+        epilog = None
+        if name == help_for:
+            from agent.cli_help import command_epilog
+
+            epilog = command_epilog(name)
         p = sub.add_parser(
             name,
             help=help_text,
             description=help_text,
-            epilog=EPILOG,
+            epilog=epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument(
-            "overrides", nargs="*", metavar="KEY=VALUE", help="Hydra overrides, e.g. steps=300"
+            "overrides",
+            nargs="*",
+            metavar="KEY=VALUE",
+            help="Hydra overrides of the keys below, e.g. seed=3 or env=billiards",
         )
         p.add_argument(
             "--print-config", action="store_true", help="print the resolved config and exit"
         )
+        if name in ("compare", "sweep"):
+            p.add_argument(
+                "--dry-run",
+                action="store_true",
+                help="print the plan (runs, reused runs, env steps, estimated time) and exit",
+            )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    asks_help = bool(argv) and argv[0] in COMMANDS and ("-h" in argv or "--help" in argv)
+    parser = build_parser(help_for=argv[0] if asks_help else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -274,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler = COMMANDS[args.command][0]
     try:
+        if getattr(args, "dry_run", False):
+            return cast(Any, handler)(list(args.overrides), args.print_config, dry_run=True)
         return handler(list(args.overrides), args.print_config)
     except (
         ConfigError,

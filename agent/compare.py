@@ -118,11 +118,17 @@ def identity(resolved: DictConfig) -> DictConfig:
     return OmegaConf.create(kept)
 
 
+def compare_folder(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) -> Path:
+    """The comparison folder (not created): ``<out_dir>/<name>``, by default
+    ``compare-<scene>-<hash of what every run sees>``."""
+    scene = load_config("run", RunConfig, run_overrides)[0].env.name
+    return Path(cfg.out_dir) / (cfg.name or f"compare-{scene}-{config_hash(identity(resolved))}")
+
+
 def compare(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) -> Path:
     """Run every planned run that is not finished, then write the summary, table and plots."""
-    scene = load_config("run", RunConfig, run_overrides)[0].env.name
     ident = identity(resolved)
-    name = cfg.name or f"compare-{scene}-{config_hash(ident)}"
+    name = compare_folder(cfg, resolved, run_overrides).name
     folder, _ = open_run_dir(cfg.out_dir, name, ident, seed=0)
     (folder / "run_overrides.txt").write_text("\n".join(run_overrides) + "\n")
     write_json_atomic(

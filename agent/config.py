@@ -257,7 +257,11 @@ class LoopConfig:
             source in a comparison): each round brings the total to ``updates_per_step *
             env_step``, so the warm-up data is caught up on at the first round.
         batch_size: sequences per world-model update.
-        eval_every: env steps between probe evaluations (the curve's resolution).
+        eval_every: env steps between probe evaluations (the curve's regular grid).
+        eval_points: extra evaluations spaced evenly in log(step) from the end of the
+            warm-up to the budget (``agent/schedule.py``), so a curve resolves the early part
+            of a run at any budget; 0 or 1: only the grid, the end of the warm-up and the
+            final step.
         checkpoint_every: env steps between checkpoints (taken at the next episode end).
         observe_actions: false makes this a "video" source: the learner never sees the
             actions; it stores, and its world model is conditioned on, the agent's observed
@@ -282,6 +286,7 @@ class LoopConfig:
     updates_per_step: float = 0.25
     batch_size: int = 128
     eval_every: int = 2000
+    eval_points: int = 12
     checkpoint_every: int = 2000
     observe_actions: bool = True
     observation: str = "states"
@@ -298,6 +303,8 @@ class LoopConfig:
                 raise ValueError(
                     f"loop.{key} must be >= {0 if key == 'warmup' else 1}, got {value!r}"
                 )
+        if self.eval_points < 0:
+            raise ValueError(f"loop.eval_points must be >= 0, got {self.eval_points!r}")
         if not self.updates_per_step > 0:
             raise ValueError(f"loop.updates_per_step must be > 0, got {self.updates_per_step!r}")
         _check_choice("loop.observation", self.observation, OBSERVATIONS)
@@ -394,6 +401,7 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     """
     if not CONFIG_DIR.is_dir():
         raise ConfigError(f"config folder not found: {CONFIG_DIR} (set CONTACTLAB_CONFIGS)")
+    _check_group_options(overrides)
     # The schema is the first entry of each command's defaults list (``<name>_schema``), so
     # every schema key can be overridden and an unknown key fails during composition.
     schema_node = OmegaConf.structured(schema)
@@ -425,6 +433,27 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     if isinstance(typed, ConfigError):  # pragma: no cover - to_object re-raises, kept for mypy
         raise typed
     return typed, merged  # type: ignore[return-value]
+
+
+def group_options(group: str) -> list[str]:
+    """The options of config group ``group`` (``configs/<group>/*.yaml``)."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def _check_group_options(overrides: list[str]) -> None:
+    """``group=option`` must name a file of the group: say which, with the closest one, instead
+    of Hydra's search-path dump (and instead of silently ignoring an optional group)."""
+    for override in overrides:
+        key, sep, value = override.lstrip("+~").partition("=")
+        if not sep or "." in key or not (CONFIG_DIR / key).is_dir() or value == "null":
+            continue
+        options = group_options(key)
+        if value not in options:
+            close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+            hint = f" Did you mean {key}={close[0]}?" if close else ""
+            raise ConfigError(
+                f"{key}={value!r} is not an option of {key}.{hint} Options: {options}"
+            )
 
 
 _SCHEMA_KEYS = {

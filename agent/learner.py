@@ -9,6 +9,7 @@ built by the composition root (:mod:`agent.run`) and injected; nothing is built 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,9 @@ class ActiveLearner:
     #: ``baseline/...`` metrics of the physics baselines on the probe set (constant per probe
     #: set: computed once by the composition root), logged in every evaluation row.
     baselines: dict[str, float] = field(default_factory=dict)
+    #: steps evaluated besides multiples of ``eval_every`` (:func:`agent.schedule.eval_steps`)
+    eval_at: frozenset[int] = frozenset()
+    eval_seconds: float = 0.0  #: wall time spent in probe evaluations this session
     _train_log: dict[str, float] = field(default_factory=dict)
 
     def observe(
@@ -96,8 +100,10 @@ class ActiveLearner:
             if self.env_step >= self.cfg.warmup and self.env_step % self.cfg.update_every == 0:
                 # Keep updates == updates_per_step * transitions: the warm-up data is caught up on.
                 self._train(int(self.env_step * self.cfg.updates_per_step) - self.updates)
-            if self.env_step % self.cfg.eval_every == 0:
+            if self.env_step % self.cfg.eval_every == 0 or self.env_step in self.eval_at:
+                start = time.perf_counter()
                 self.evaluate()
+                self.eval_seconds += time.perf_counter() - start
         if terminated or truncated:
             self.episode += 1
             self.episode_step = 0

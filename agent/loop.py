@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
-from tqdm import tqdm
 
 from agent.explorers.base import Explorer, RandomExplorer
 from agent.learner import ActiveLearner
+from agent.progress import Progress
 
 # reward(obs, action, next_obs) -> intrinsic reward of one real transition
 RewardFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
@@ -35,25 +35,24 @@ def run_loop(
     budget: int,
     seed: int,
     checkpoint: Callable[[], None],
+    progress: Progress | None = None,
 ) -> None:
-    """Collect until ``learner.env_step == budget``; ``checkpoint()`` runs at episode ends."""
+    """Collect until ``learner.env_step == budget``; ``checkpoint()`` runs at episode ends;
+    ``progress`` (default: a new one) is told the step and the latest evaluation."""
     obs, _ = env.reset(seed=episode_seed(seed, learner.episode))
     explorer.reset()
-    bar = tqdm(total=budget, initial=learner.env_step, desc="run", unit="step")
+    bar = progress or Progress(budget, learner.env_step, cycle=learner.cfg.update_every)
     while learner.env_step < budget:
         acting = warmup if learner.env_step < learner.cfg.warmup else explorer
         action = acting.act(obs)
         next_obs, _, terminated, truncated, info = env.step(action)
         reward = reward_fn(obs, learner.conditioning(action, next_obs), next_obs)
         learner.observe(obs, action, next_obs, reward, terminated, truncated, info)
-        bar.update(learner.env_step - bar.n)
-        if learner.last_eval:
-            bar.set_postfix(
-                impact_mm=f"{learner.last_eval.get('probe/impact/pos_mm', float('nan')):.1f}"
-            )
+        bar.update(learner.env_step, learner.last_eval)
         obs = next_obs
         if terminated or truncated or learner.env_step >= budget:
             checkpoint()
             obs, _ = env.reset(seed=episode_seed(seed, learner.episode))
             explorer.reset()
-    bar.close()
+    if progress is None:
+        bar.close()

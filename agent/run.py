@@ -15,7 +15,9 @@ their policy weights and optimizer; an unfinished PPO rollout or SAC's own repla
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,10 @@ from agent.loop import episode_seed, run_loop
 from agent.make_env import make_env
 from agent.pixel_learner import PixelLearner, pixel_view
 from agent.probes import ensure_probe_set
+from agent.progress import Progress
 from agent.report import write_run_report_or_warn
 from agent.run_dir import config_hash, open_run_dir, write_json_atomic
+from agent.schedule import eval_steps
 from curiosity import build_curiosity
 from envs.scene import ContactSceneEnv
 from world_model.checkpoint import load_latest_checkpoint, previous_path, save_checkpoint
@@ -127,6 +131,7 @@ def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
         probe=probe, logger=MetricsLogger(run_dir), interaction=InteractionTracker(layout),
         horizon=cfg.world_model.horizon, layout=layout,
         baselines=baseline_metrics(probe, scene.dt),
+        eval_at=frozenset(eval_steps(cfg.loop, cfg.budget)),
     )  # fmt: skip
     learner = _pixel_learner(cfg, scene, probe, parts) if pixels else ActiveLearner(**parts)
     warmup = RandomExplorer(action_dim, np.random.default_rng(rng.integers(2**63)))
@@ -186,8 +191,12 @@ def _pixel_learner(
     )
 
 
-def run(cfg: RunConfig, resolved: DictConfig) -> Path:
-    """Build, resume if there is a checkpoint, collect until the budget, summarise."""
+def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
+    """Build, resume if there is a checkpoint, collect until the budget, summarise.
+
+    ``announce``: print the closing summary (:mod:`agent.closing_summary`) at the end.
+    """
+    start = time.perf_counter()
     r = build_run(cfg, resolved)
     if r.resumed and (
         (r.run_dir / CHECKPOINT).exists() or previous_path(r.run_dir / CHECKPOINT).exists()
@@ -199,6 +208,7 @@ def run(cfg: RunConfig, resolved: DictConfig) -> Path:
             r.learner.logger.truncate_after(-1)
         print(f"run folder: {r.run_dir}")
     checkpoint = _checkpointer(r)
+    first_step = r.learner.env_step
     if r.learner.env_step < cfg.budget:
         if r.explorer is not None:
             if cfg.loop.observation == "pixels":  # the behaviour policy reads no reward
@@ -215,27 +225,55 @@ def run(cfg: RunConfig, resolved: DictConfig) -> Path:
         else:
             _run_sb3(r, checkpoint)
     r.learner.writer.flush()
-    final = (
-        r.learner.evaluate() if r.learner.env_step % cfg.loop.eval_every else r.learner.last_eval
-    )
+    if r.learner.env_step not in r.learner.eval_at:  # pragma: no cover - the schedule ends there
+        r.learner.evaluate()
+    final = r.learner.last_eval or _last_row(r.run_dir)  # resumed at the budget: the logged row
     r.learner.logger.close()
-    write_json_atomic(
-        r.run_dir / "summary.json",
-        {
-            "env_steps": r.learner.env_step,
-            "world_model_updates": r.learner.updates,
-            "probe": {
-                "path": str(r.learner.probe.path),
-                "content_hash": r.learner.probe.content_hash,
-            },
-            "interaction_totals": r.learner.interaction.totals,
-            "explorer_steps": getattr(r.explorer, "steps", None),
-            "final": final,
+    summary = {
+        "env_steps": r.learner.env_step,
+        "world_model_updates": r.learner.updates,
+        "probe": {
+            "path": str(r.learner.probe.path),
+            "content_hash": r.learner.probe.content_hash,
         },
-    )
+        "interaction_totals": r.learner.interaction.totals,
+        "explorer_steps": explorer_steps(r),
+        "final": final,
+        "wall_s": round(time.perf_counter() - start, 3),  # this session, build included
+        "wall_steps": r.learner.env_step - first_step,
+        "eval_seconds": round(r.learner.eval_seconds, 3),
+    }
+    write_json_atomic(r.run_dir / "summary.json", summary)
     write_run_report_or_warn(r.run_dir)  # report.html + viz.mp4; a failure only warns
     r.env.close()
+    if announce:
+        from agent.closing_summary import closing_summary
+
+        print(closing_summary(summary, r.run_dir))
     return r.run_dir
+
+
+def _last_row(run_dir: Path) -> dict[str, float]:
+    """The last row of ``metrics.jsonl`` without its step (empty if there is none)."""
+    path = run_dir / "metrics.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    if not lines:
+        return {}
+    row = json.loads(lines[-1])
+    return {k: v for k, v in row.items() if k != "step"}
+
+
+def explorer_steps(r: Run) -> dict[str, int]:
+    """Env steps per acting policy: the random warm-up, then the explorer (an active/passive
+    split for a mixing run; SB3 explorers act from the first step)."""
+    steps = r.learner.env_step
+    if r.explorer is None:
+        return {r.cfg.agent.name: steps}
+    warmup = min(r.cfg.loop.warmup, steps)
+    mixed = getattr(r.explorer, "steps", None)
+    if isinstance(mixed, dict):
+        return {"warmup": warmup, **{str(k): int(v) for k, v in mixed.items()}}
+    return {"warmup": warmup, r.cfg.agent.name: steps - warmup}
 
 
 def _checkpointer(r: Run) -> Any:
@@ -290,8 +328,11 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
     """SB3 drives the env; the wrapper feeds every transition to the learner."""
     cfg, learner = r.cfg, r.learner
 
+    progress = Progress(cfg.budget, learner.env_step, cycle=cfg.loop.update_every)
+
     def on_transition(obs, action, next_obs, reward, terminated, truncated, info) -> None:  # noqa: ANN001
         learner.observe(obs, action, next_obs, reward, terminated, truncated, info)
+        progress.update(learner.env_step, learner.last_eval)
         if terminated or truncated or learner.env_step >= cfg.budget:
             checkpoint()
 
@@ -316,3 +357,4 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
         total_timesteps=10 * cfg.budget,
         callback=BudgetCallback(lambda: learner.env_step >= cfg.budget),
     )
+    progress.close()

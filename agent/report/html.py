@@ -28,6 +28,7 @@ from agent.report.page import (
     page,
     png_b64,
     table,
+    video_player,
     write_text,
 )
 from agent.report.run_folder import ReportError, RunFolder, final_metrics
@@ -39,20 +40,29 @@ __all__ = ["REPORT_NAME", "write_comparison_report", "write_run_report"]
 
 
 def regimetable(final: Mapping[str, float]) -> str:
-    """Final one-step and rollout probe errors per regime (objects)."""
+    """Final one-step and rollout probe errors per regime (objects), with the physics
+    baselines and the ratio to constant velocity where the run logged them."""
     rows = []
     for name in (*REGIME_NAMES, "all"):
+        model = final.get(f"probe/{name}/pos_mm", math.nan)
+        cv = final.get(f"baseline/constant_velocity/{name}/pos_mm", math.nan)
         rows.append(
             [
                 name,
-                final.get(f"probe/{name}/pos_mm", math.nan),
+                model,
+                cv,
+                final.get(f"baseline/nothing_moves/{name}/pos_mm", math.nan),
+                final.get(f"probe/{name}/vs_cv", model / cv if cv else math.nan),
                 final.get(f"probe/{name}/vel", math.nan),
                 final.get(f"probe/{name}/state", math.nan),
                 final.get(f"probe/rollout/{name}/pos_mm", math.nan),
                 final.get(f"probe/{name}/count", math.nan),
             ]
         )
-    header = ["regime", "pos mm", "vel m/s", "state (norm.)", "rollout pos mm", "count"]
+    header = [
+        *("regime", "pos mm", "constant velocity mm", "nothing moves mm", "model / const. vel."),
+        *("vel m/s", "state (norm.)", "rollout pos mm", "count"),
+    ]
     return table(header, rows)
 
 
@@ -126,11 +136,14 @@ def write_run_report(
         ]  # fmt: skip
         sections.append(
             "<h2>Rollouts: real vs imagined</h2>"
-            f'<video controls loop muted preload="auto" width="{w}" height="{h}" '
-            f'src="{esc(os.path.relpath(result.path, run.path))}"{poster}></video>'
-            '<p class="cap">Probe sequences with the most object impacts. Left: MuJoCo. Middle: '
-            "the model's open-loop rollout from the same start with the same actions (the "
-            "agent's own motion given). Right: both overlaid; ghosts are the model's errors. "
+            + video_player(
+                os.path.relpath(result.path, run.path), w, h, poster, (viz or VizConfig()).fps
+            )
+            + '<p class="cap">Probe sequences with the most object impacts. Left: MuJoCo. '
+            "Middle: the model's open-loop rollout from the same start with the same actions "
+            "(the agent's own motion given). Right: the real picture with every pixel where the "
+            "imagined one differs laid over it in magenta: a magenta body is where the model "
+            "puts an object that is not there (its ghost). "
             "Bodies are tinted by the true regime (impact red, contact orange, free blue, rest "
             "grey); a red frame marks impact steps. Strip: object position error of the "
             "imagined state (blue) and the curiosity signal's normalised reward for the real "
@@ -156,7 +169,10 @@ def write_run_report(
             "probe_errors",
             "Held-out probe set, objects only. Left: one-step position error per regime; "
             "middle: open-loop rollout error, grouped by the regime of the step; right: the "
-            "contact gap (impact error / free-motion error).",
+            "contact gap (impact error / free-motion error). Where the run logged the physics "
+            "baselines, each regime's constant-velocity error is dashed and nothing-moves "
+            "error dotted, in the regime's colour: a model under its dashed line beats "
+            "physics extrapolation.",
             figs,
         )
     )
@@ -178,7 +194,8 @@ def write_run_report(
             plots.regimes_over_time(rows),
             "regimes_visited",
             "Fraction of collected object entity-transitions per regime, per evaluation "
-            "window (explore/regime/*).",
+            "window (explore/regime/*): the moving regimes (impact, contact, free) on their "
+            "own scale; the share at rest is given in the title.",
             figs,
         )
     )
@@ -198,12 +215,15 @@ def write_run_report(
         figure_section(
             plots.training(rows),
             "training",
-            "World-model loss terms and the raw curiosity reward of training batches.",
+            "World-model loss terms, one panel each on its own scale, and the raw curiosity "
+            "reward of training batches. " + plots.LOSS_NOTE,
             figs,
         )
     )
     sections.append("<h2>Final metrics</h2>")
     summary_rows = [[k, v] for k, v in sorted(run.summary.items()) if not isinstance(v, dict)]
+    acted = run.summary.get("explorer_steps") or {}
+    summary_rows += [[f"explorer_steps/{k}", v] for k, v in sorted(acted.items())]
     sections.append(table(["summary", "value"], summary_rows) + metricstable(final))
     sections.append("<h2>Run</h2>")
     sections.append(_run_info(run))

@@ -70,6 +70,9 @@ td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 table.kv td { text-align: left; }
 img, video { max-width: 100%; display: block; margin: 8px 0; }
+.player { margin: 8px 0; } .player video { margin: 0; }
+.controls { display: flex; gap: 10px; align-items: center; font-size: 13px; margin-top: 4px; }
+.controls input[type=range] { flex: 1; max-width: 700px; }
 pre { background: #f7f7f7; padding: 8px; font-size: 12px; overflow-x: auto; max-height: 420px; }
 .cap { color: #555; font-size: 13px; max-width: 900px; }
 details { margin: 8px 0; }
@@ -114,7 +117,54 @@ def page(title: str, subtitle: str, body: str) -> str:
         f"<title>{esc(title)}</title>{STYLE}</head>\n<body>\n<h1>{esc(title)}</h1>"
         f'<p class="sub">{subtitle}</p>\n{body}\n'
         f'<p class="sub">written {esc(time.strftime("%Y-%m-%d %H:%M:%S"))} by contactlab report; '
-        f"figures explained in docs/report.md</p>\n{MEDIA_CHECK}</body></html>\n"
+        f"figures explained in docs/report.md</p>\n{MEDIA_CHECK}{PLAYER_SCRIPT}</body></html>\n"
+    )
+
+
+PLAYER_SCRIPT = """
+<script>
+document.querySelectorAll(".player").forEach(function (p) {
+  var v = p.querySelector("video"), play = p.querySelector(".play"),
+      seek = p.querySelector(".seek"), speed = p.querySelector(".speed"),
+      time = p.querySelector(".time");
+  function show() {
+    play.textContent = v.paused ? "play" : "pause";
+    if (v.duration) seek.value = 1000 * v.currentTime / v.duration;
+    time.textContent = v.currentTime.toFixed(1) + " s";
+  }
+  play.onclick = function () { if (v.paused) v.play(); else v.pause(); };
+  v.onclick = play.onclick;
+  seek.oninput = function () { if (v.duration) v.currentTime = v.duration * seek.value / 1000; };
+  speed.onchange = function () { v.playbackRate = parseFloat(speed.value); };
+  p.querySelectorAll(".step").forEach(function (b) {
+    b.onclick = function () {
+      v.pause(); v.currentTime = Math.max(0, v.currentTime + parseFloat(b.dataset.dt));
+    };
+  });
+  ["timeupdate", "play", "pause", "loadedmetadata"].forEach(function (e) {
+    v.addEventListener(e, show);
+  });
+});
+</script>
+"""
+
+
+def video_player(src: str, width: int, height: int, poster: str = "", fps: int = 5) -> str:
+    """A looping video with its controls *below* it (the browser's own controls would cover
+    the bottom of the picture, where the error strip is): play/pause, a frame back and
+    forward, a seek bar and the playback speed."""
+    frame = 1.0 / fps
+    return (
+        f'<div class="player"><video loop muted preload="auto" width="{width}" '
+        f'height="{height}" src="{esc(src)}"{poster}></video>'
+        '<div class="controls"><button class="play">play</button>'
+        f'<button class="step" data-dt="-{frame}">&#9664; frame</button>'
+        f'<button class="step" data-dt="{frame}">frame &#9654;</button>'
+        '<input class="seek" type="range" min="0" max="1000" value="0">'
+        '<span class="time">0.0 s</span><label>speed <select class="speed">'
+        '<option value="0.25">0.25x</option><option value="0.5">0.5x</option>'
+        '<option value="1" selected>1x</option><option value="2">2x</option></select></label>'
+        "</div></div>"
     )
 
 

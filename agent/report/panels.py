@@ -19,6 +19,25 @@ PANEL_GAP = 8  #: pixels between panels
 FLASH_WIDTH = 3  #: pixels of the red frame drawn around panels on impact steps
 FLASH_COLOR = np.array([235, 20, 20], dtype=np.uint8)
 NO_TINT = -1  #: regime code of a frame drawn in the scene's own colours (the start state)
+GHOST_COLOR = np.array([235, 0, 210], dtype=np.float32)  #: magenta: where the model is wrong
+GHOST_THRESHOLD = 24  #: a pixel differs when a channel differs by more than this (0-255)
+
+
+def ghost_overlay(real: np.ndarray, imagined: np.ndarray) -> np.ndarray:
+    """The real picture with the model's errors in magenta: wherever the imagined picture
+    differs from the real one, the imagined pixel tinted magenta is laid over the real one, so
+    a body the model puts elsewhere shows as a magenta ghost and the place it left is washed
+    magenta. Equal pictures give the real picture unchanged.
+
+    Args:
+        real, imagined: ``(..., H, W, 3)`` uint8.
+    """
+    diff = (np.abs(real.astype(np.int16) - imagined.astype(np.int16)) > GHOST_THRESHOLD).any(-1)
+    ghost = 0.5 * imagined.astype(np.float32) + 0.5 * GHOST_COLOR
+    mixed = 0.35 * real.astype(np.float32) + 0.65 * ghost
+    out = real.copy()
+    out[diff] = np.clip(mixed[diff], 0, 255).astype(np.uint8)
+    return out
 
 
 def frame_regimes(regime_seq: np.ndarray) -> np.ndarray:
@@ -92,8 +111,8 @@ def side_by_side_frames(
         regimes: ``(T, E)`` true regime per frame (see :func:`frame_regimes`), used to tint
             both panels alike.
         flash: ``(T,)`` bool, frames framed in red (impacts), both panels alike.
-        overlay: add a third panel: the mean of the two, where the model's errors show as
-            ghosts and agreement as a sharp picture.
+        overlay: add a third panel (:func:`ghost_overlay`): the real picture with the
+            model's errors as magenta ghosts.
 
     Returns:
         ``(T, height, 2 * width + PANEL_GAP, 3)`` uint8 (``3 * width + 2 * PANEL_GAP`` with
@@ -105,8 +124,7 @@ def side_by_side_frames(
     imagined = render_states(env, imagined_seq, regimes)
     panels = [real, imagined]
     if overlay:
-        mean = (real.astype(np.uint16) + imagined.astype(np.uint16)) // 2
-        panels.append(mean.astype(np.uint8))
+        panels.append(ghost_overlay(real, imagined))
     if flash is not None:
         panels = [add_flash(p, flash) for p in panels]
     t, h = real.shape[:2]

@@ -45,22 +45,62 @@ def _finish(ax: plt.Axes, ylabel: str, log: bool = False) -> None:
     ax.grid(alpha=0.3)
 
 
+#: physics baselines drawn as reference lines: metric-key prefix -> (label, line style)
+BASELINES = {
+    "baseline/constant_velocity/": ("constant velocity", "--"),
+    "baseline/nothing_moves/": ("nothing moves", ":"),
+}
+
+
+def baseline_key(key: str, prefix: str) -> str:
+    """``probe/impact/pos_mm`` -> ``baseline/constant_velocity/impact/pos_mm``."""
+    return prefix + key.removeprefix("probe/")
+
+
+def _baseline_lines(ax: plt.Axes, rows: Rows, key: str, color: object) -> bool:
+    """Dashed/dotted reference lines of the physics baselines of ``key`` where logged."""
+    drawn = False
+    for prefix, (_, style) in BASELINES.items():
+        steps, values = column(rows, baseline_key(key, prefix))
+        if len(steps):
+            ax.plot(steps, values, ls=style, lw=1.1, color=color, alpha=0.8)
+            drawn = True
+    return drawn
+
+
+def _baseline_legend(ax: plt.Axes) -> None:
+    from matplotlib.lines import Line2D
+
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], color="grey", ls=style, label=label) for label, style in BASELINES.values()
+    ]
+    ax.legend(handles=handles, fontsize=7)
+
+
 def regime_errors(rows: Rows) -> Figure | None:
-    """One run: one-step and open-loop probe error per regime, and the contact gap, vs steps."""
+    """One run: one-step and open-loop probe error per regime, and the contact gap, vs steps;
+    the physics baselines (constant velocity dashed, nothing moves dotted, same colours) where
+    the rows carry them."""
     if not any(k.startswith("probe/") for r in rows for k in r):
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for ax, template, title in (
         (axes[0], "probe/{}/pos_mm", "one-step position error"),
         (axes[1], "probe/rollout/{}/pos_mm", "open-loop rollout position error"),
     ):
+        baselines = False
         for name in REGIME_NAMES:
             steps, values = column(rows, template.format(name))
             if len(steps):
                 ax.plot(steps, values, marker="o", ms=3, color=REGIME_RGB[name], label=name)
+                baselines |= _baseline_lines(ax, rows, template.format(name), REGIME_RGB[name])
         ax.set_title(title)
         _finish(ax, "mm (objects, log scale)", log=True)
-        ax.legend(fontsize=8)
+        if baselines:
+            _baseline_legend(ax)
+        else:
+            ax.legend(fontsize=8)
     steps, gap = column(rows, "probe/contact_gap")
     axes[2].plot(steps, gap, marker="o", ms=3, color="k")
     axes[2].axhline(1.0, color="grey", ls="--", lw=1)
@@ -97,6 +137,13 @@ def compare_probe_errors(groups: dict[str, list[Rows]], level: float = 0.95) -> 
             ax.plot(steps, mean, color=colors(g % 10), lw=1.8, label=label)
             if np.isfinite(lo).any():
                 ax.fill_between(steps, lo, hi, color=colors(g % 10), alpha=0.2, lw=0)
+        every = [rows for runs in groups.values() for rows in runs]
+        for prefix, (label, style) in BASELINES.items():
+            steps, values = align(every, baseline_key(key, prefix))
+            keep = np.isfinite(values).any(axis=0)
+            if keep.any():  # the same probe set for every source: one line
+                mean = np.nanmean(values[:, keep], axis=0)
+                ax.plot(steps[keep], mean, ls=style, color="k", lw=1, label=label)
         ax.set_title(title, fontsize=10)
         _finish(ax, "", log=key.endswith("pos_mm"))
     axes.flat[0].legend(fontsize=8)
@@ -141,28 +188,34 @@ def visitation(obs: np.ndarray, layout: EntityLayout, bins: int = 60) -> Figure 
 
 
 def regimes_over_time(rows: Rows) -> Figure | None:
-    """Stacked fractions of object entity-transitions per regime in the collected data, per
-    evaluation window (``explore/regime/*``)."""
+    """Fractions of object entity-transitions per regime in the collected data, per evaluation
+    window (``explore/regime/*``): the non-rest regimes stacked on their own scale (objects
+    rest most of the time, which would flatten the rest), the rest share in the title."""
     keys = [f"explore/regime/{n}" for n in REGIME_NAMES]
     rows = [r for r in rows if all(k in r for k in keys)]
     if not rows:
         return None
+    moving = [n for n in REGIME_NAMES if n != "rest"]
     # Row i covers the window (step_{i-1}, step_i]: drawn as steps ending at each row, from 0.
     steps = np.array([0.0] + [r["step"] for r in rows])
-    fractions = np.array([[r[k] for r in rows[:1] + rows] for k in keys])
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fractions = np.array([[r[f"explore/regime/{n}"] for r in rows[:1] + rows] for n in moving])
+    fractions = np.nan_to_num(fractions)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
     ax.stackplot(
         steps,
-        np.nan_to_num(fractions),
-        labels=list(REGIME_NAMES),
-        colors=[REGIME_RGB[n] for n in REGIME_NAMES],
+        fractions,
+        labels=moving,
+        colors=[REGIME_RGB[n] for n in moving],
         alpha=0.85,
         step="pre",
     )
-    ax.set_ylim(0, 1)
+    top = float(fractions.sum(axis=0).max())
+    ax.set_ylim(0, max(top * 1.15, 1e-3))
     ax.set_xlim(0, steps.max())
-    ax.set_title("regimes the explorer visited (objects, per window)")
-    _finish(ax, "fraction of entity-transitions")
+    rest = [r["explore/regime/rest"] for r in rows if math.isfinite(r["explore/regime/rest"])]
+    rest_text = f"; at rest (not drawn): {np.mean(rest):.0%} on average" if rest else ""
+    ax.set_title(f"regimes the data holds, objects moving{rest_text}", fontsize=10)
+    _finish(ax, "fraction of object entity-transitions")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     fig.tight_layout()
     return fig
@@ -220,24 +273,38 @@ def calibration(rows: Rows) -> Figure | None:
     return fig
 
 
+LOSS_NOTE = (
+    "Each term is measured on the training batches, which come from a replay that grows and "
+    "changes as the explorer finds more contact: a loss that rises while the probe error falls "
+    "means harder data, not a worse model. The probe errors above are the held-out measure."
+)
+
+
 def training(rows: Rows) -> Figure | None:
-    """World-model loss terms (``wm/loss/*``) and the raw curiosity reward vs steps."""
+    """World-model loss terms (``wm/loss/*``), one panel each on its own scale, and the raw
+    curiosity reward, vs steps (see :data:`LOSS_NOTE` for how to read them)."""
     loss_keys = sorted({k for r in rows for k in r if k.startswith("wm/loss/")})
     if not loss_keys:
         return None
     has_reward = any("curiosity/raw_mean" in r for r in rows)
-    fig, axes = plt.subplots(1, 2 if has_reward else 1, figsize=(11 if has_reward else 6, 3.4))
-    axes = np.atleast_1d(axes)
-    for key in loss_keys:
+    n = len(loss_keys) + int(has_reward)
+    cols = min(n, 4)
+    nrows = math.ceil(n / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 2.9 * nrows), squeeze=False)
+    flat = list(axes.flat)
+    for ax, key in zip(flat, loss_keys, strict=False):
         steps, values = column(rows, key)
-        axes[0].plot(steps, values, marker="o", ms=2, label=key.removeprefix("wm/loss/"))
-    axes[0].set_title("world-model loss terms (training batches)")
-    _finish(axes[0], "loss (log scale)", log=True)
-    axes[0].legend(fontsize=8)
+        positive = bool(len(values)) and bool(np.all(values[np.isfinite(values)] > 0))
+        ax.plot(steps, values, marker="o", ms=2, color="tab:blue")
+        ax.set_title(f"loss: {key.removeprefix('wm/loss/')}", fontsize=10)
+        _finish(ax, "log scale" if positive else "", log=positive)
     if has_reward:
+        ax = flat[len(loss_keys)]
         steps, values = column(rows, "curiosity/raw_mean")
-        axes[1].plot(steps, values, marker="o", ms=2, color="tab:orange")
-        axes[1].set_title("raw intrinsic reward (mean of a training batch)")
-        _finish(axes[1], "raw reward")
+        ax.plot(steps, values, marker="o", ms=2, color="tab:orange")
+        ax.set_title("raw intrinsic reward (batch mean)", fontsize=10)
+        _finish(ax, "raw reward")
+    for ax in flat[n:]:
+        ax.axis("off")
     fig.tight_layout()
     return fig

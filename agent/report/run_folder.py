@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,7 +66,13 @@ class RunFolder:
 
     @property
     def source(self) -> str:
-        """Where the training data came from, e.g. ``active/disagreement/mpc`` or ``random``."""
+        """Where the training data came from: a run of ``contactlab compare``
+        (``<comparison>/runs/<source>-s<seed>``) by the compare's source name (``random``,
+        ``active``, ``mix25``, as in its table); otherwise what the dataset records, e.g.
+        ``mpc/disagreement/actions``."""
+        named = re.fullmatch(r"(.+)-s\d+", self.path.name)
+        if named and (self.path.parent.parent / "compare.json").is_file():
+            return named.group(1)
         meta = self.path / "data" / META_FILE
         if meta.is_file():
             source = json.loads(meta.read_text()).get("extra", {}).get("source")

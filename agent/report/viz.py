@@ -35,7 +35,7 @@ from world_model.inference import given_mask_for, rollout_mean
 
 VIDEO_NAME = "viz.mp4"
 HEADER = 16  #: pixels of the title row above the panels
-PANELS = ("real (MuJoCo)", "imagined (model, open loop)", "overlay (ghosts: model error)")
+PANELS = ("real (MuJoCo)", "imagined (model, open loop)", "overlay (magenta: model error)")
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class VizConfig:
     """
 
     sequences: int = 4
-    panel_width: int = 240
-    panel_height: int = 176
+    panel_width: int = 320
+    panel_height: int = 240
     strip_height: int = 112
     fps: int = 5
     hold: int = 3
@@ -85,8 +85,8 @@ class VizResult:
             mean intrinsic reward (NaN without a signal).
         render_seconds: time spent rendering panels (MuJoCo), for the frame-rate figure.
         renders: panels rendered.
-        poster: the first sequence's first impact frame (its last frame without impacts),
-            a still for pages and thumbnails.
+        poster: the first sequence's frame of largest model error (where its ghost shows
+            best), a still for pages and thumbnails.
     """
 
     path: Path
@@ -181,7 +181,7 @@ def write_viz_video(
             strip = render_timeline(
                 error, reward, impact, cfg.frame_size[1], cfg.strip_height, title
             )
-            poster_at = int(np.argmax(impact)) if impact.any() else len(real) - 1
+            poster_at = int(np.argmax(error))  # the ghost at its clearest
             for t in range(len(real)):
                 frame = _compose(panels[t], strip.at(t), cfg, f"seq {s}  step {t}/{len(real) - 1}")
                 if result.poster is None and t == poster_at:

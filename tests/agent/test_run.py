@@ -29,7 +29,8 @@ def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     run = tmp_path / "runs/smoke"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in rows] == [200, 400, 600]
+    # debug: warm-up 200, training rounds every 100 steps, eval_every 200, log-spaced points
+    assert [r["step"] for r in rows] == [200, 300, 400, 500, 600]
     last = rows[-1]
     for key in (
         "probe/impact/pos_mm",
@@ -44,8 +45,22 @@ def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
     assert len(data) == 600 and data.meta.extra["source"] == "mpc/disagreement/actions"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["env_steps"] == 600 and len(summary["probe"]["content_hash"]) == 64
+    assert summary["explorer_steps"] == {"warmup": 200, "mpc": 400}
+    assert summary["wall_steps"] == 600 and 0 < summary["eval_seconds"] < summary["wall_s"]
     for name in ("config.yaml", "run.json", "checkpoint.pt"):
         assert (run / name).exists()
+    # The closing summary: final errors per regime, updates, time, interaction, paths.
+    tail = out.stdout[out.stdout.index("run finished") :]
+    assert "run finished: 600 env steps, 150 world-model updates" in tail
+    assert "steps/s" in tail and "probe evaluations" in tail
+    for regime in ("impact", "contact", "free", "rest", "all"):
+        assert f"\n  {regime} " in tail
+    assert f"{last['probe/impact/pos_mm']:.2f}" in tail
+    assert "interaction: an object moved in" in tail and "acted by: " in tail
+    for name in ("metrics.csv", "summary.json", "report.html"):
+        assert str(Path("runs/smoke") / name) in tail  # relative to where the command ran
+    # Not a terminal: one plain line per evaluation, no progress-bar stream.
+    assert out.stdout.count("\nstep ") == len(rows) and "\r" not in out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("agent", ["random", "ppo"])

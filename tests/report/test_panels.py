@@ -57,3 +57,17 @@ def test_impact_frames_are_flashed_in_both_panels_alike(scene_and_states: tuple)
     np.testing.assert_array_equal(frames[:, :, :W], frames[:, :, W + PANEL_GAP :])
     assert (frames[3, 0, :W] == [235, 20, 20]).all()  # red frame on the impact step
     assert not (frames[2, 0, :W] == [235, 20, 20]).all()
+
+
+def test_the_ghost_is_magenta_where_the_model_is_wrong(scene_and_states: tuple) -> None:
+    scene, real, regimes = scene_and_states
+    layout = scene.layout
+    imagined = layout.split(real).copy()
+    imagined[:, layout.indices("object")[0], 0] += 0.08
+    frames = side_by_side_frames(scene, real, imagined.reshape(real.shape), regimes, overlay=True)
+    left = frames[:, :, :W].astype(int)
+    overlay = frames[:, :, 2 * (W + PANEL_GAP) :].astype(int)
+    changed = (np.abs(left - overlay) > 0).any(-1)
+    assert changed.any() and changed.mean() < 0.5  # only where the pictures differ
+    red, green, blue = (overlay[..., c][changed] for c in range(3))
+    assert (red - green).mean() > 60 and (blue - green).mean() > 60  # magenta, clearly

@@ -74,3 +74,46 @@ def test_visitation_heatmap_counts_where_objects_were() -> None:
     x0, x1, y0, y1 = fig.axes[0].images[0].get_extent()
     assert x0 + (x + 0.5) * (x1 - x0) / 30 == pytest.approx(0.2, abs=0.03)
     assert y0 + (y + 0.5) * (y1 - y0) / 30 == pytest.approx(-0.1, abs=0.03)
+
+
+def test_error_plots_draw_the_physics_baselines_when_logged(make_rows: Rows) -> None:
+    rows = make_rows(1.0)
+    plain = plots.regime_errors(rows)
+    assert plain is not None and not any(ln.get_linestyle() == "--" for ln in plain.axes[0].lines)
+    for r in rows:
+        r["baseline/constant_velocity/impact/pos_mm"] = 12.0
+        r["baseline/nothing_moves/impact/pos_mm"] = 30.0
+    fig = plots.regime_errors(rows)
+    assert fig is not None
+    styles = [ln.get_linestyle() for ln in fig.axes[0].lines]
+    assert styles.count("--") == 1 and styles.count(":") == 1
+    cv = next(ln for ln in fig.axes[0].lines if ln.get_linestyle() == "--")
+    assert set(cv.get_ydata()) == {12.0}
+    compared = plots.compare_probe_errors({"active": [rows], "random": [make_rows(2.0)]})
+    assert compared is not None
+    labels = [ln.get_label() for ln in compared.axes[0].lines]
+    assert "constant velocity" in labels and "nothing moves" in labels
+
+
+def test_regimes_plot_shows_the_moving_regimes_on_their_own_scale() -> None:
+    rows = [
+        {"step": float(s), "explore/regime/impact": 0.01, "explore/regime/contact": 0.03,
+         "explore/regime/free": 0.02, "explore/regime/rest": 0.94}
+        for s in (100, 200, 300)
+    ]  # fmt: skip
+    fig = plots.regimes_over_time(rows)
+    assert fig is not None
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["impact", "contact", "free"]
+    assert ax.get_ylim()[1] < 0.1  # the 6% that moves fills the plot, not a sliver
+    assert "94%" in ax.get_title()
+
+
+def test_loss_plot_has_one_panel_per_term(make_rows: Rows) -> None:
+    rows = make_rows(1.0)
+    for i, r in enumerate(rows):
+        r.update({"wm/loss/total": 8.0 + i, "wm/loss/recon": 0.1, "curiosity/raw_mean": 0.5})
+    fig = plots.training(rows)
+    assert fig is not None
+    titles = [ax.get_title() for ax in fig.axes if ax.axison]
+    assert titles == ["loss: recon", "loss: total", "raw intrinsic reward (batch mean)"]

@@ -126,6 +126,8 @@ def test_report_command_writes_a_page(debug_run: Any, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     page = (run / "report.html").read_text()
     assert "Probe error per contact regime" in page and "config.yaml" in page
+    assert "<td>explorer_steps/warmup</td><td>200</td>" in page  # never "None"
+    assert 'class="controls"' in page and "<video controls" not in page  # controls below
 
 
 @pytest.mark.slow

@@ -1,0 +1,112 @@
+"""``contactlab COMMAND --help``: that command's keys, defaults, meanings and valid examples;
+"did you mean" for config-group options."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.cli_help import EXAMPLES, SCHEMAS, _schema, key_lines
+from agent.config import ConfigError, load_config
+
+
+def contactlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def leaf_keys(schema: type, prefix: str = "") -> list[str]:
+    keys = []
+    for f in dataclasses.fields(schema):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default):
+            keys += leaf_keys(type(default), prefix + f.name + ".")
+        else:
+            keys.append(prefix + f.name)
+    return keys
+
+
+@pytest.mark.parametrize("command", sorted(SCHEMAS))
+def test_help_lists_every_key_of_the_command_with_its_default(tmp_path: Path, command: str) -> None:
+    out = contactlab(command, "--help", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    schema = _schema(SCHEMAS[command][1])
+    lines = out.stdout.splitlines()
+    for key in leaf_keys(schema):
+        assert any(line.startswith(f"  {key} = ") for line in lines), f"{command}: {key}"
+    for example, _ in EXAMPLES[command]:
+        assert example in out.stdout
+    others = {c for c in EXAMPLES if c != command and not command.startswith(c)}
+    assert not any(f"\n  contactlab {c} " in out.stdout for c in others)  # its own examples
+
+
+def test_run_help_gives_defaults_and_meanings(tmp_path: Path) -> None:
+    out = contactlab("run", "--help", cwd=tmp_path).stdout
+    line = next(s for s in out.splitlines() if s.startswith("  budget = "))
+    assert "20000" in line and "env steps" in line
+    line = next(s for s in out.splitlines() if s.startswith("  loop.eval_points = "))
+    assert "12" in line and "log" in line  # from LoopConfig's Attributes section
+    line = next(s for s in out.splitlines() if s.startswith("  world_model.kind = "))
+    assert "mlp" in line
+    assert "env=billiards|mjcf|push_blocks|tower" in out  # the groups and their options
+    assert "contactlab demo" not in out  # examples of this command only
+
+
+@pytest.mark.parametrize("command", sorted(EXAMPLES))
+def test_every_example_is_valid_for_its_command(command: str) -> None:
+    if command not in SCHEMAS:
+        return
+    name, path = SCHEMAS[command]
+    for example, _ in EXAMPLES[command]:
+        words = [w for w in example.split()[2:] if not w.startswith("--")]
+        if command == "probe":
+            words = words[1:]  # "make"
+        if command == "train-model" or any("HEAD" in w for w in words):
+            continue  # needs a dataset folder / a cluster address: checked by their own tests
+        if command == "compare":
+            words = [w for w in words if not w.startswith("run.")]
+        if command == "sweep":
+            continue  # its run overrides are comma lists, checked by tests/sweep
+        load_config(name, _schema(path), words)
+
+
+def test_key_lines_of_a_schema_without_configs() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Small:
+        size: int = 3  #: how big
+
+    from omegaconf import OmegaConf
+
+    lines = key_lines(Small, OmegaConf.structured(Small))
+    assert lines[0].startswith("  size = 3") and lines[0].endswith("how big")
+
+
+@pytest.mark.parametrize(
+    ("override", "suggestion"),
+    [
+        ("env=pushblocks", "env=push_blocks"),
+        ("experiment=debg", "experiment=debug"),  # an optional group: not silently ignored
+        ("world_model=interacton", "world_model=interaction"),
+        ("curiosity=rdn", "curiosity=rnd"),
+    ],
+)
+def test_a_wrong_group_option_says_did_you_mean(override: str, suggestion: str) -> None:
+    from agent.config import RunConfig
+
+    with pytest.raises(ConfigError) as info:
+        load_config("run", RunConfig, [override])
+    message = str(info.value)
+    assert f"Did you mean {suggestion}?" in message
+    assert "search path" not in message.lower()
+
+
+def test_cli_group_error_has_no_search_path_dump(tmp_path: Path) -> None:
+    out = contactlab("run", "env=pushblocks", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "Did you mean env=push_blocks?" in out.stderr and "provider=" not in out.stderr
