@@ -18,19 +18,28 @@ from agent.sweep.reaper import MARKER_ENV
 
 
 def _session_pids() -> dict[int, str]:
-    """PID -> command line of every process carrying a contactlab Ray session marker."""
-    found = {}
+    """PID -> command line of every process carrying a contactlab Ray session marker, and of
+    all their descendants (Ray's agents overwrite their environment with their title)."""
+    marked, parent, cmd = set(), {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
+        pid = int(entry.name)
         try:
             environ = (entry / "environ").read_bytes()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmd[pid] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            parent[pid] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
         if f"{MARKER_ENV}=".encode() in environ:
-            found[int(entry.name)] = cmdline
-    return found
+            marked.add(pid)
+    found, todo = set(), list(marked)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo += [c for c, pp in parent.items() if pp == pid]
+    return {pid: cmd[pid] for pid in found if pid in cmd}
 
 
 def _alive(pid: int) -> bool:
