@@ -13,7 +13,7 @@ acted by the passive demonstrator (``loop.passive_fraction=P/100``).
 
 The comparison folder's identity is the budget and the run overrides: adding sources or seeds
 to a comparison (the same command with a longer ``sources`` list or more ``seeds``) reuses
-every finished run. ``executor=ray`` runs the pending runs as Ray tasks, ``max_concurrent``
+every finished run. ``executor=ray`` runs the pending runs as Ray Tune trials, ``max_concurrent``
 at once, through the same machinery as ``contactlab sweep`` (a worker that dies is re-run,
 resuming from the run's checkpoint).
 """

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from agent.run_dir import write_json_atomic
-from agent.stats import bootstrap_ci, steps_to_threshold
+from agent.stats import align, bootstrap_ci, speedup, steps_to_threshold
 
 REGIMES = ("impact", "contact", "free", "rest")
 RATES = ("moved1", "moved2", "airborne", "flipped")
@@ -30,13 +30,16 @@ def _load_runs(folder: Path, source: str, seeds: int) -> list[dict[str, Any]]:
 
 
 def _curve(runs: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Steps and a ``(seeds, steps)`` array of ``key`` (NaN where a run did not log it)."""
-    steps = np.array([row["step"] for row in runs[0]["rows"]])
-    values = np.full((len(runs), len(steps)), np.nan)
-    for i, run in enumerate(runs):
-        by_step = {row["step"]: row.get(key) for row in run["rows"]}
-        values[i] = [np.nan if by_step.get(s) is None else by_step[s] for s in steps]
-    return steps, values
+    """Steps (the union of the runs' evaluation steps) and a ``(seeds, steps)`` array of
+    ``key`` (NaN where a run did not log it)."""
+    return align([_column(run, key) for run in runs])
+
+
+def _column(run: dict, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """A run's evaluation steps and ``key`` at each (NaN where the row lacks it)."""
+    steps = np.array([row["step"] for row in run["rows"]])
+    values = [np.nan if row.get(key) is None else row[key] for row in run["rows"]]
+    return steps, np.array(values, np.float64)
 
 
 def _protocol(data: dict[str, list[dict]]) -> dict[str, Any]:
@@ -96,14 +99,18 @@ def summarize(folder: Path, sources: list[str], baseline: str, seeds: int) -> di
     out: dict[str, Any] = {"protocol": _protocol(data), "threshold_impact_mm": threshold}
     out["sources"] = {source: _source_entry(runs, threshold) for source, runs in data.items()}
     base_reach = out["sources"][baseline]["steps_to_threshold"]["mean_curve"]
-    for entry in out["sources"].values():  # env steps the baseline needs / this source needs
+    base_curves = [_column(run, "probe/impact/pos_mm") for run in data[baseline]]
+    for source, entry in out["sources"].items():  # env steps the baseline needs / this needs
         reach = entry["steps_to_threshold"]["mean_curve"]
-        ok = np.isfinite(reach) and reach > 0
+        ok = reach is not None and reach > 0 and base_reach is not None
         entry["speedup_vs_baseline"] = base_reach / reach if ok else None
+        curves = [_column(run, "probe/impact/pos_mm") for run in data[source]]
+        paired = len(curves) == len(base_curves)  # per-seed ratios need paired seeds
+        entry["speedup_per_seed"] = (
+            speedup(curves, base_curves, threshold).to_dict() if paired else None
+        )
     if "active" in out["sources"]:
-        reach = out["sources"]["active"]["steps_to_threshold"]["mean_curve"]
-        finite = np.isfinite(reach) and reach > 0
-        out["active_vs_random_speedup"] = base_reach / reach if finite else None
+        out["active_vs_random_speedup"] = out["sources"]["active"]["speedup_vs_baseline"]
     out["plain_summary"] = plain_summary(out, baseline)
     write_json_atomic(folder / "summary.json", out)
     (folder / "table.md").write_text(table(out, baseline))
@@ -153,7 +160,11 @@ def table(out: dict[str, Any], baseline: str) -> str:
     """A Markdown table of final errors, interaction rates and steps-to-threshold."""
 
     def ci(t: tuple[float, float, float], d: int = 2) -> str:
-        return "-" if not np.isfinite(t[0]) else f"{t[0]:.{d}f} [{t[1]:.{d}f}, {t[2]:.{d}f}]"
+        if not np.isfinite(t[0]):
+            return "-"
+        if not np.isfinite(t[1]):  # one seed: no interval
+            return f"{t[0]:.{d}f}"
+        return f"{t[0]:.{d}f} [{t[1]:.{d}f}, {t[2]:.{d}f}]"
 
     columns = ["source", "seeds", "impact mm", "contact mm", "free mm", "contact gap"]
     columns += ["moved1", "moved2", "steps to threshold"]
@@ -169,7 +180,7 @@ def table(out: dict[str, Any], baseline: str) -> str:
             ci(final["free"]),
         ]
         cells += [ci(final["contact_gap"]), ci(rates["moved1"], 3), ci(rates["moved2"], 3)]
-        cells.append("not reached" if not np.isfinite(reach) else str(int(reach)))
+        cells.append("not reached" if reach is None else str(reach))
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",

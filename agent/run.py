@@ -8,8 +8,12 @@ on-disk dataset, metrics logger, explorer) and hands them to the loop. The run f
 
 Resume: running the same command again loads ``checkpoint.pt`` (taken at episode ends, right
 after the dataset is flushed), drops dataset shards and metric rows written after it, rebuilds
-the replay from the dataset and continues with the next episode. SB3 explorers resume with
-their policy weights and optimizer; an unfinished PPO rollout or SAC's own replay is not kept.
+the replay from the dataset and continues with the next episode. SB3 explorers (PPO, SAC)
+resume exactly: their checkpoints are taken at the first rollout start after an episode end
+(for PPO, so a rollout boundary that is also an episode end: choose ``agent.sb3_n_steps`` a
+multiple of ``env.max_episode_steps`` for checkpoints as often as ``loop.checkpoint_every``)
+and hold SB3's own saved zip (policy, every optimizer, SAC's entropy coefficient), SAC's replay
+buffer, ``num_timesteps`` and SB3's random streams (:func:`agent.explorers.sb3.sb3_state`).
 """
 
 from __future__ import annotations
@@ -36,7 +40,13 @@ from agent.explorers.base import (
     RandomExplorer,
 )
 from agent.explorers.mpc import MPCPlanner
-from agent.explorers.sb3 import BudgetCallback, IntrinsicRewardWrapper, make_sb3
+from agent.explorers.sb3 import (
+    BudgetCallback,
+    IntrinsicRewardWrapper,
+    load_sb3_state,
+    make_sb3,
+    sb3_state,
+)
 from agent.interaction import InteractionTracker
 from agent.learner import ActiveLearner
 from agent.loop import episode_seed, run_loop
@@ -74,7 +84,7 @@ class Run:
     warmup: RandomExplorer
     signal: Any
     sb3: Any = None  # the SB3 algorithm, for ppo/sac
-    sb3_resume: Any = None  # policy state to load into it when resuming
+    sb3_resume: Any = None  # its checkpointed state (and the torch RNG) when resuming
 
 
 def intrinsic_reward(
@@ -297,7 +307,7 @@ def _checkpointer(r: Run) -> Any:
         if r.explorer is not None:
             state["explorer"] = r.explorer.state_dict()
         if r.sb3 is not None:
-            state["sb3_policy"] = r.sb3.policy.state_dict()
+            state["sb3"] = sb3_state(r.sb3)
         save_checkpoint(r.run_dir / CHECKPOINT, state)
         last["step"] = learner.env_step
 
@@ -320,7 +330,8 @@ def _resume(r: Run) -> None:
     if r.explorer is not None and "explorer" in state:
         r.explorer.load_state_dict(state["explorer"])
     torch.set_rng_state(torch.from_numpy(state["torch_rng"]))
-    r.sb3_resume = state.get("sb3_policy")
+    if "sb3" in state:  # SB3's constructor reseeds torch: the RNG is set again after it
+        r.sb3_resume = {"sb3": state["sb3"], "torch_rng": state["torch_rng"]}
     print(f"resuming {r.run_dir} at env step {learner.env_step}/{r.cfg.budget}")
 
 
@@ -333,13 +344,18 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
     def on_transition(obs, action, next_obs, reward, terminated, truncated, info) -> None:  # noqa: ANN001
         learner.observe(obs, action, next_obs, reward, terminated, truncated, info)
         progress.update(learner.env_step, learner.last_eval)
-        if terminated or truncated or learner.env_step >= cfg.budget:
+
+    def rollout_start() -> None:  # SB3's state is complete here; checkpoint at episode starts
+        if learner.episode_step == 0:
             checkpoint()
 
+    reset_seed = lambda: episode_seed(cfg.seed, learner.episode)  # noqa: E731
     wrapped = IntrinsicRewardWrapper(
-        r.env, lambda o, a, n: intrinsic_reward(r.signal, o, a, n), on_transition=on_transition
+        r.env,
+        lambda o, a, n: intrinsic_reward(r.signal, o, a, n),
+        on_transition=on_transition,
+        reset_seed=reset_seed,
     )
-    wrapped.reset(seed=episode_seed(cfg.seed, learner.episode))
     a = cfg.agent
     kwargs: dict[str, Any] = (
         {"n_steps": a.sb3_n_steps, "batch_size": a.sb3_batch_size}
@@ -351,10 +367,15 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
         }
     )
     r.sb3 = make_sb3(a.name, wrapped, cfg.seed, kwargs)
+    total = 10 * cfg.budget
     if r.sb3_resume is not None:
-        r.sb3.policy.load_state_dict(r.sb3_resume)
+        load_sb3_state(r.sb3, r.sb3_resume["sb3"])
+        torch.set_rng_state(torch.from_numpy(r.sb3_resume["torch_rng"]))
+        total -= r.sb3.num_timesteps  # learn() adds num_timesteps back: the same schedule
     r.sb3.learn(
-        total_timesteps=10 * cfg.budget,
-        callback=BudgetCallback(lambda: learner.env_step >= cfg.budget),
+        total_timesteps=total,
+        callback=BudgetCallback(lambda: learner.env_step >= cfg.budget, rollout_start),
+        reset_num_timesteps=False,
     )
+    checkpoint()  # the budget is spent
     progress.close()

@@ -4,19 +4,21 @@ collection throughput of 1 vs 2 collector actors.
 Trials go through the real ``contactlab sweep`` driver (``run_sweep``) on one local Ray with
 2 CPUs: the same two ``experiment=debug agent=random`` runs (seeds 0 and 1), first with
 ``sweep.max_concurrent=1`` (one after another), then both at once, each into its own sweep
-folder, each trial in a fresh worker process. The probe set is built beforehand, so neither
-side pays for it. ``parallel_speedup`` = sequential wall time / parallel wall time (goal
->= 1.8 on 2 free cores).
+folder, each trial a Ray Tune trial in a fresh worker process. The probe set is built
+beforehand, so neither side pays for it. ``parallel_speedup`` = sequential wall time /
+parallel wall time.
 
 Collection: uniform-random PushBlocks episodes from a :class:`CollectorPool` of 1 and of 2
 actors (after one warm-up episode each, so actor start-up is not timed), and from the same
 collector code stepping in this process, for the cost of Ray's hand-over.
 
-On a machine shared with other jobs both ratios drop, so the script also measures what the
-machine gives right then: two plain CPU-bound processes at once vs one after another
-(``machine_speedup``, 2.0 on 2 idle cores), before and after the trials;
-``parallel_efficiency`` = ``parallel_speedup`` / ``machine_speedup``. Last line: one JSON
-object. Usage: ``python benchmarks/sweep_scaling.py [--budget 2000]``
+A parallel speedup means nothing without what the machine could give at that moment (on a
+machine shared with other jobs both drop), so the headline figure is relative: two plain
+CPU-bound processes at once vs one after another (``machine_speedup``, 2.0 on 2 idle cores)
+are measured in the same run, before and after the trials, and ``parallel_efficiency`` =
+``parallel_speedup`` / mean ``machine_speedup`` (goal >= 0.9: the sweep gets at least 90% of
+the parallelism the machine offers). Last line: one JSON object.
+Usage: ``python benchmarks/sweep_scaling.py [--budget 2000]``
 """
 
 from __future__ import annotations
@@ -121,8 +123,9 @@ def main() -> None:
     speedup = sequential / parallel
     machine_mean = sum(machine) / 2
     print(f"2 trials one after another: {sequential:6.1f} s")
-    print(f"2 trials at once:           {parallel:6.1f} s   speedup {speedup:.2f} (goal >= 1.8)")
+    print(f"2 trials at once:           {parallel:6.1f} s   speedup {speedup:.2f}")
     print(f"2 busy processes at once:   speedup {machine[0]:.2f} before, {machine[1]:.2f} after")
+    print(f"parallel_efficiency:        {speedup / machine_mean:.2f} of the machine's (goal 0.9)")
     print(f"collection in-process:      {inprocess:7.0f} steps/s")
     print(f"collection, 1 actor:        {actors[1]:7.0f} steps/s")
     print(f"collection, 2 actors:       {actors[2]:7.0f} steps/s   x{actors[2] / actors[1]:.2f}")

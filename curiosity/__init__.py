@@ -15,7 +15,6 @@ _EXPORTS = {
     "build_curiosity": "curiosity.build",
     "calibration_by_regime": "curiosity.calibration",
     "rank_correlation": "curiosity.calibration",
-    "rank_data": "curiosity.calibration",
     "SIGNAL_NAMES": "curiosity.config",
     "CuriosityConfig": "curiosity.config",
     "CuriositySignal": "curiosity.curiosity_signal",

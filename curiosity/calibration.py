@@ -8,6 +8,7 @@ signal's scale and to monotone transforms, so raw and normalised rewards score t
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from envs.layout import EntityLayout
 from envs.regimes import REGIME_NAMES
@@ -16,25 +17,8 @@ from envs.regimes import REGIME_NAMES
 MIN_SAMPLES = 3
 
 
-def rank_data(x: np.ndarray) -> np.ndarray:
-    """Ranks ``1 .. N`` of ``x (N,)``; tied values share the average of their ranks.
-
-    Returns:
-        ``(N,)`` float64 ranks (as ``scipy.stats.rankdata(method="average")``).
-    """
-    x = np.asarray(x).reshape(-1)
-    order = np.argsort(x, kind="mergesort")
-    inv = np.empty_like(order)
-    inv[order] = np.arange(x.size)
-    xs = x[order]
-    new_value = np.r_[True, xs[1:] != xs[:-1]]
-    dense = np.cumsum(new_value)[inv]  # 1-based index of each value's tie group
-    ends = np.r_[np.nonzero(new_value)[0], x.size]  # start of each group, then N
-    return 0.5 * (ends[dense] + ends[dense - 1] + 1).astype(np.float64)
-
-
 def rank_correlation(signal: np.ndarray, true_error: np.ndarray) -> float:
-    """Spearman's rank correlation (ties averaged).
+    """Spearman's rank correlation (ties averaged), by ``scipy.stats.spearmanr``.
 
     Args:
         signal: ``(N,)`` curiosity values.
@@ -47,12 +31,9 @@ def rank_correlation(signal: np.ndarray, true_error: np.ndarray) -> float:
     t = np.asarray(true_error, np.float64).reshape(-1)
     if s.shape != t.shape:
         raise ValueError(f"signal has {s.size} values, true_error {t.size}")
-    if s.size < 2:
-        return float("nan")
-    rs, rt = rank_data(s), rank_data(t)
-    rs, rt = rs - rs.mean(), rt - rt.mean()
-    denom = np.sqrt((rs * rs).sum() * (rt * rt).sum())
-    return float((rs * rt).sum() / denom) if denom > 0 else float("nan")
+    if s.size < 2 or np.all(s == s[0]) or np.all(t == t[0]):
+        return float("nan")  # undefined; spearmanr would also warn
+    return float(spearmanr(s, t).statistic)
 
 
 def calibration_by_regime(

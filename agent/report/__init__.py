@@ -1,7 +1,7 @@
 """Reports: what the model learned and where the explorer went (``docs/report.md``).
 
 * :mod:`agent.report.viz`: real vs imagined rollouts to video (``contactlab viz``);
-* :mod:`agent.report.plots`: the figures; :mod:`agent.report.stats`: bands across seeds;
+* :mod:`agent.report.plots`: the figures (bands across seeds from :mod:`agent.stats`);
 * :mod:`agent.report.html`: ``report.html`` per run and per comparison (``contactlab report``).
 
 Imports are deferred so that ``agent.run`` can call :func:`write_run_report_or_warn` without

@@ -14,7 +14,7 @@ import numpy as np
 from agent.report import plots
 from agent.report.page import REPORT_NAME, esc, figure_section, fmt, page, table, write_text
 from agent.report.run_folder import RunFolder, final_metrics
-from agent.report.stats import bootstrap_band
+from agent.stats import bootstrap_band
 
 COMPARED_FINAL = {
     "probe/impact/pos_mm": "impact mm",

@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from agent.report.run_folder import column  # noqa: E402
-from agent.report.stats import align, bootstrap_band  # noqa: E402
+from agent.stats import align, bootstrap_band  # noqa: E402
 from envs.layout import EntityLayout  # noqa: E402
 from envs.regimes import REGIME_NAMES  # noqa: E402
 from envs.render import REGIME_COLORS  # noqa: E402
@@ -129,17 +129,17 @@ def compare_probe_errors(groups: dict[str, list[Rows]], level: float = 0.95) -> 
     colors = plt.get_cmap("tab10")
     for ax, (key, title) in zip(axes.flat, COMPARED, strict=True):
         for g, (name, runs) in enumerate(groups.items()):
-            steps, values = align(runs, key)
+            steps, values = align([column(rows, key) for rows in runs])
             if not len(steps):
                 continue
-            mean, lo, hi = bootstrap_band(values, level)
+            mean, lo, hi = bootstrap_band(values, confidence=level)
             label = f"{name} (n={len(runs)})"
             ax.plot(steps, mean, color=colors(g % 10), lw=1.8, label=label)
             if np.isfinite(lo).any():
                 ax.fill_between(steps, lo, hi, color=colors(g % 10), alpha=0.2, lw=0)
         every = [rows for runs in groups.values() for rows in runs]
         for prefix, (label, style) in BASELINES.items():
-            steps, values = align(every, baseline_key(key, prefix))
+            steps, values = align([column(rows, baseline_key(key, prefix)) for rows in every])
             keep = np.isfinite(values).any(axis=0)
             if keep.any():  # the same probe set for every source: one line
                 mean = np.nanmean(values[:, keep], axis=0)

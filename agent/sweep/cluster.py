@@ -2,7 +2,10 @@
 
 Local (the default): ``ray.init`` with no dashboard and the node address forced to loopback,
 so every Ray server (GCS, raylet, object manager, agents) listens on 127.0.0.1 only; this is
-checked after start-up, and a Ray that bound elsewhere is stopped with an error. Ray's token
+checked after start-up, and a Ray that bound elsewhere is stopped with an error. A local Ray
+is stopped with all its processes, and its ``/tmp/ray/session_*`` folder removed, however the
+driver ends (return, error, Ctrl-C, ``SIGTERM``/``SIGHUP``, even ``kill -9``): see
+:mod:`agent.sweep.reaper`. Ray's token
 authentication is left as Ray sets it (on by default for local clusters since Ray 2.59; the
 token lives in ``~/.ray/auth_token``). Joining a cluster (``ray.address=HOST:PORT`` or
 ``$RAY_ADDRESS``) starts nothing; ``docs/cluster.md`` says how to run one safely.
@@ -14,18 +17,26 @@ import contextlib
 import logging
 import os
 import platform
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.sweep.reaper import MARKER_ENV
+
 LOOPBACK = "127.0.0.1"
 # Ray resolves 127.0.0.1 to the machine's routable address unless multi-node clusters are
 # disabled (its own macOS/Windows default), which is what keeps every server on loopback.
 _LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 _NICENESS_ENV = "RAY_worker_niceness"  # read by the raylet that ray.init starts
+#: the environment of every worker of this job: progress bars would flood the trial logs
+WORKER_ENV = {"env_vars": {"TQDM_DISABLE": "1"}}
 
 
 class ClusterError(RuntimeError):
@@ -43,12 +54,22 @@ class RaySession:
     address: str  #: GCS address
     started_here: bool
     local: bool  #: a single-node Ray on this machine (no shared-storage question)
+    reaper: subprocess.Popen | None = None  #: for a local Ray started here
+    _handlers: dict[int, Any] | None = None  #: signal handlers replaced while it runs
 
     def stop(self) -> None:
+        """Shut Ray down (if started here); a local one is reaped: every process of its
+        session ended and its session folder removed, before this returns."""
         import ray
 
         if self.started_here and ray.is_initialized():
             ray.shutdown()
+        if self.reaper is not None:
+            _close_reaper(self.reaper)
+            self.reaper = None
+        for sig, handler in (self._handlers or {}).items():
+            signal.signal(sig, handler)
+        self._handlers = None
 
 
 def connect(address: str | None = None, num_cpus: int | None = None) -> RaySession:
@@ -67,7 +88,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> RaySessi
         _check_reachable(address)
         try:
             with _loopback_only(_is_loopback(address)):
-                ray.init(address=address, logging_level=logging.WARNING)
+                ray.init(address=address, logging_level=logging.WARNING, runtime_env=WORKER_ENV)
         except (ConnectionError, RuntimeError) as exc:
             auth = os.environ.get("RAY_AUTH_MODE", "unset")
             raise ClusterError(
@@ -83,23 +104,68 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> RaySessi
     # of a local sweep or comparison crawl (measured: 2.5% of a core next to 3 busy
     # processes). A local Ray exists only to run our trials: give them normal priority.
     os.environ.setdefault(_NICENESS_ENV, "0")
-    with _loopback_only(True):
-        ray.init(
-            address="local",
-            num_cpus=num_cpus,
-            include_dashboard=False,
-            _node_ip_address=LOOPBACK,
-            logging_level=logging.WARNING,
-        )
-    gcs = ray.get_runtime_context().gcs_address
+    token = uuid.uuid4().hex
+    reaper = subprocess.Popen(
+        [sys.executable, "-m", "agent.sweep.reaper", token, str(os.getpid())],
+        stdin=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a Ctrl-C or a signal to our process group does not reach it
+    )
+    os.environ[MARKER_ENV] = token  # inherited by every process of the Ray about to start
+    try:
+        with _loopback_only(True):
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                _node_ip_address=LOOPBACK,
+                logging_level=logging.WARNING,
+                runtime_env=WORKER_ENV,
+            )
+    except BaseException:
+        os.environ.pop(MARKER_ENV, None)
+        _close_reaper(reaper)
+        raise
+    os.environ.pop(MARKER_ENV, None)
+    node = ray._private.worker._global_node
+    assert reaper.stdin is not None and node is not None
+    reaper.stdin.write(node.get_session_dir_path() + "\n")
+    reaper.stdin.flush()
+    session = RaySession(
+        ray.get_runtime_context().gcs_address, started_here=True, local=True, reaper=reaper
+    )
     nodes = {n["NodeManagerAddress"] for n in ray.nodes()}
-    if not _is_loopback(gcs) or nodes != {LOOPBACK}:
-        ray.shutdown()
+    if not _is_loopback(session.address) or nodes != {LOOPBACK}:
+        session.stop()
         raise ClusterError(
-            f"the local Ray did not bind to {LOOPBACK} only (GCS {gcs}, nodes {sorted(nodes)}); "
-            "refusing to run with servers reachable from the network"
+            f"the local Ray did not bind to {LOOPBACK} only (GCS {session.address}, nodes "
+            f"{sorted(nodes)}); refusing to run with servers reachable from the network"
         )
-    return RaySession(gcs, started_here=True, local=True)
+    session._handlers = _interrupt_on_termination()
+    return session
+
+
+def _close_reaper(reaper: subprocess.Popen) -> None:
+    """Close the reaper's pipe (it then reaps) and wait until it has."""
+    with contextlib.suppress(OSError):
+        if reaper.stdin is not None:
+            reaper.stdin.close()
+    try:
+        reaper.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+
+
+def _interrupt_on_termination() -> dict[int, Any]:
+    """Make ``SIGTERM``/``SIGHUP`` raise ``KeyboardInterrupt`` (as Ctrl-C does), so the
+    driver's clean-up runs; returns the handlers replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
 
 
 def _check_reachable(address: str) -> None:

@@ -1,19 +1,25 @@
-"""``contactlab sweep``: every grid point a Ray task running ``agent.run.run``, results in a table.
+"""``contactlab sweep``: every grid point a Ray Tune trial running ``agent.run.run``, results
+in a table.
 
 The sweep folder ``<sweep.out_dir>/sweep-<hash of the spec>/`` holds ``sweep.json`` (the spec
-and each trial's overrides), one run folder per trial and ``results.csv``. Rerunning the same
-command continues the sweep: trials whose ``summary.json`` exists (made with the same config)
-are skipped untouched, trials with a ``checkpoint.pt`` resume from it, the rest start. A
-trial's worker that dies (killed, out of memory, node lost) is re-run by Ray up to
-``sweep.max_retries`` times, each attempt resuming from the trial's last checkpoint.
+and each trial's overrides), one run folder per trial, ``results.csv`` and ``tune-<hash>/`` (Tune's
+experiment state). Ray Tune does the scheduling: a ``Tuner`` over ``tune.grid_search`` of the
+trial names, ``TuneConfig(max_concurrent_trials=sweep.max_concurrent)``, each trial an actor
+holding ``threads`` CPUs, ``FailureConfig(max_failures=sweep.max_retries)`` re-running a trial
+whose process or node died, and the ``ResultGrid`` gathered into ``results.csv``. A trial is
+its run folder: every attempt resumes from the run's own ``checkpoint.pt``, so Tune needs no
+checkpoints of its own. A Python error in a trial is reported as that trial's failure and not
+retried (it would fail the same way again).
+
+Rerunning the same command continues the sweep: trials whose ``summary.json`` exists (made
+with the same config) are skipped untouched, and Tune's experiment is restored
+(``Tuner.restore``), re-running the unfinished trials, which resume from their checkpoints.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +28,7 @@ from agent.sweep.cluster import ClusterError, check_shared_storage, cluster_cpus
 from agent.sweep.config import SweepConfig
 from agent.sweep.grid import Grid, Trial, build_trials, parse_grid, spec_json
 from agent.sweep.results import format_table, trial_row, write_csv
-from agent.sweep.trial import LOG, TrialTask, run_trial
+from agent.sweep.trial import TrialTask
 
 SPEC = "sweep.json"
 RESULTS = "results.csv"
@@ -78,11 +84,12 @@ def run_sweep(settings: SweepConfig, run_overrides: list[str]) -> int:
             print(f"skip {trial.name}: finished earlier (summary.json)", flush=True)
             summary = json.loads((trial.run_dir / "summary.json").read_text())
             outcome[trial.name] = ("skipped", summary)
-    todo = [t for t in trials if states[t.name] != "done"]
     interrupted = False
-    if todo:
-        done, interrupted = run_trials(todo, settings, sweep_dir)
-        outcome.update(done)
+    if any(state != "done" for state in states.values()):
+        # Every trial goes to Tune (one experiment per grid, so that it can be restored);
+        # the finished ones return their summary at once.
+        done, interrupted = run_trials(trials, settings, sweep_dir)
+        outcome.update({k: v for k, v in done.items() if states[k] != "done"})
     rows = [trial_row(t.name, t.point, *outcome.get(t.name, ("not run", None))) for t in trials]
     write_csv(sweep_dir / RESULTS, rows)
     print(format_table(rows, list(grid.axes)))
@@ -99,7 +106,7 @@ def run_sweep(settings: SweepConfig, run_overrides: list[str]) -> int:
 def run_trials(
     trials: list[Trial], settings: SweepConfig, folder: Path
 ) -> tuple[dict[str, tuple[str, dict[str, Any] | None]], bool]:
-    """Run (or resume) ``trials`` as Ray tasks on the configured Ray; also used by
+    """Run (or resume) ``trials`` as Ray Tune trials on the configured Ray; also used by
     ``contactlab compare executor=ray``.
 
     Returns:
@@ -117,7 +124,7 @@ def run_trials(
         if not session.local or len(nodes) > 1:
             check_shared_storage(folder)
         check_fits(trials, nodes)
-        _execute(trials, states, settings, outcome)
+        _execute(trials, states, settings, outcome, folder)
     except KeyboardInterrupt:
         print("\ninterrupted: rerun the same command to resume", flush=True)
         return outcome, True
@@ -149,53 +156,52 @@ def _execute(
     states: dict[str, str],
     settings: SweepConfig,
     outcome: dict[str, tuple[str, dict[str, Any] | None]],
+    folder: Path,
 ) -> None:
-    """Submit the trials as Ray tasks (at most ``sweep.max_concurrent`` at once) and collect
-    each one's summary as it finishes."""
-    import ray
-    from ray.exceptions import RayError
+    """Run the trials with Ray Tune (restoring the sweep's Tune experiment if it has one) and
+    put each one's outcome in ``outcome``."""
+    from ray import tune
 
-    task = ray.remote(
-        max_retries=settings.sweep.max_retries,
-        retry_exceptions=False,  # a bug or bad config fails the same way again
-        max_calls=1,  # a fresh process per trial: no torch/MuJoCo state carried over
-        runtime_env={"env_vars": {"TQDM_DISABLE": "1"}},  # progress bars would flood trial.log
-    )(run_trial)
+    from agent.sweep.tune import Progress, experiment_dir, make_trainable
+
+    # Tune's default console output (a config box, tables, TensorBoard hints) would bury the
+    # sweep's own lines; the legacy reporter honours verbose=0.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     cwd = os.getcwd()
-    pending = deque(todo)
-    running: dict[Any, tuple[Trial, float]] = {}
-    limit = settings.sweep.max_concurrent or len(todo)
-    n_done = 0
-    while pending or running:
-        while pending and len(running) < limit:
-            trial = pending.popleft()
-            verb = "resuming" if states[trial.name] == "resume" else "start"
-            note = " from its checkpoint" if verb == "resuming" else ""
-            print(f"{verb} {trial.name}{note}", flush=True)
-            ref = task.options(num_cpus=trial.cfg.threads).remote(
-                TrialTask(trial.name, cwd, trial.cfg, trial.resolved)
-            )
-            running[ref] = (trial, time.perf_counter())
-        ready, _ = ray.wait(list(running), num_returns=1)
-        trial, started = running.pop(ready[0])
-        n_done += 1
-        try:
-            summary = ray.get(ready[0])
-        except RayError as exc:
-            outcome[trial.name] = ("failed", None)
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
-            print(
-                f"[{n_done}/{len(todo)}] FAILED {trial.name} after "
-                f"{time.perf_counter() - started:.0f} s: {reason} "
-                f"(log: {trial.run_dir / LOG})",
-                flush=True,
-            )
-            continue
-        outcome[trial.name] = ("done", summary)
-        impact = (summary.get("final") or {}).get("probe/impact/pos_mm")
-        shown = f", impact {impact:.2f} mm" if isinstance(impact, float) else ""
-        print(
-            f"[{n_done}/{len(todo)}] done {trial.name}: {summary['env_steps']} env steps in "
-            f"{summary['seconds']:.0f} s (attempt {summary['attempt']}){shown}",
-            flush=True,
+    tasks = {t.name: TrialTask(t.name, cwd, t.cfg, t.resolved) for t in todo}
+    trainable = make_trainable(tasks)
+    # One Tune experiment per set of trials: the same command restores it; a comparison that
+    # gained sources starts a new one (its finished runs return at once).
+    path = experiment_dir(folder, list(tasks)).resolve()
+    progress = Progress(tasks, states)
+    if tune.Tuner.can_restore(str(path)):
+        tuner = tune.Tuner.restore(
+            str(path), trainable, resume_unfinished=True, resume_errored=True
         )
+        # The restored run config holds the killed driver's callback: print through ours.
+        tuner._local_tuner.get_run_config().callbacks = [progress]  # type: ignore[union-attr]
+    else:
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"trial": tune.grid_search(list(tasks))},
+            tune_config=tune.TuneConfig(
+                max_concurrent_trials=settings.sweep.max_concurrent or len(tasks)
+            ),
+            run_config=tune.RunConfig(
+                name=path.name,
+                storage_path=str(path.parent),
+                failure_config=tune.FailureConfig(max_failures=settings.sweep.max_retries),
+                verbose=0,
+                callbacks=[progress],
+            ),
+        )
+    results = tuner.fit()
+    for result in (results[i] for i in range(len(results))):
+        name = (result.config or {}).get("trial")
+        if name not in tasks:
+            continue
+        metrics = result.metrics or {}
+        if "summary" in metrics:
+            outcome[name] = ("done", metrics["summary"])
+        elif "failed" in metrics or result.error is not None:
+            outcome[name] = ("failed", None)

@@ -9,7 +9,8 @@ import pytest
 from matplotlib.collections import PolyCollection
 
 from agent.report import plots
-from agent.report.stats import align, bootstrap_band
+from agent.report.run_folder import column
+from agent.stats import align, bootstrap_band
 from envs.layout import Entity, EntityLayout
 
 Rows = Callable[..., list[dict[str, float]]]
@@ -29,7 +30,8 @@ def test_bootstrap_band_brackets_the_mean_and_needs_two_runs() -> None:
 
 
 def test_align_puts_runs_on_the_union_of_steps(make_rows: Rows) -> None:
-    steps, values = align([make_rows(1.0), make_rows(2.0, (100, 300, 400))], "probe/impact/pos_mm")
+    runs = [make_rows(1.0), make_rows(2.0, (100, 300, 400))]
+    steps, values = align([column(rows, "probe/impact/pos_mm") for rows in runs])
     assert steps.tolist() == [100, 200, 300, 400]
     assert np.isnan(values[1, 1]) and np.isnan(values[0, 3])
     assert values[1, 2] == pytest.approx(10.0)

@@ -127,7 +127,10 @@ def test_report_command_writes_a_page(debug_run: Any, tmp_path: Path) -> None:
     page = (run / "report.html").read_text()
     assert "Probe error per contact regime" in page and "config.yaml" in page
     assert "<td>explorer_steps/warmup</td><td>200</td>" in page  # never "None"
-    assert 'class="controls"' in page and "<video controls" not in page  # controls below
+    assert "<video" not in page  # video=false: no video rendered, none embedded
+    # the run's own report has the video, with its controls below it (not the browser's)
+    own = (debug_run.path / "report.html").read_text()
+    assert 'class="controls"' in own and "<video controls" not in own
 
 
 @pytest.mark.slow

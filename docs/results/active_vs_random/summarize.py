@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.stats import bootstrap_ci
+from agent.stats import align, bootstrap_band, bootstrap_ci
 
 HERE = Path(__file__).parent
 RATES = ("moved1", "moved2", "airborne", "flipped")
@@ -28,7 +28,22 @@ def rates(summary: dict) -> dict[str, float]:
     return {k: totals.get(k, 0.0) / totals["steps"] for k in (*RATES, "distractor")}
 
 
+def aligned(groups: dict[str, list[Path]], key: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every run's ``key`` on the union of all runs' evaluation steps (``agent.stats.align``):
+    the steps ``(T,)`` and, per group, a ``(runs, T)`` array (NaN where a run has no value)."""
+    curves = []
+    for runs in groups.values():
+        for run in runs:
+            rows = [row for row in load(run)[0] if row.get(key) is not None]
+            curves.append((np.array([r["step"] for r in rows]), np.array([r[key] for r in rows])))
+    steps, values = align(curves)
+    bounds = np.cumsum([0] + [len(runs) for runs in groups.values()])
+    return steps, {name: values[bounds[i] : bounds[i + 1]] for i, name in enumerate(groups)}
+
+
 def fmt(mean: float, low: float, high: float, digits: int = 3) -> str:
+    if not np.isfinite(low):  # one run: no interval
+        return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
@@ -65,21 +80,19 @@ def main() -> None:
     lines += ["", "## Probe error over time (position error, mm; mean over seeds)", ""]
     for regime in ("impact", "contact", "free"):
         key = f"probe/{regime}/pos_mm"
-        curves = {name: [load(r)[0] for r in runs] for name, runs in groups.items()}
-        steps = [row["step"] for row in curves["random"][0]]
+        steps, values = aligned(groups, key)
+        bands = {name: bootstrap_band(v) for name, v in values.items()}
         lines += [
             f"### {regime}",
             "",
             "| env steps | " + " | ".join(groups) + " |",
             "|---|---|---|",
         ]
-        for i, step in enumerate(steps):
-            cells = []
-            for name in groups:
-                vals = np.array(
-                    [c[i][key] for c in curves[name] if i < len(c) and c[i].get(key) is not None]
-                )
-                cells.append(fmt(*bootstrap_ci(vals), 2) if len(vals) else "-")
+        for i, step in enumerate(steps.astype(int).tolist()):
+            cells = [
+                fmt(*(float(b[i]) for b in band), 2) if np.isfinite(band[0][i]) else "-"
+                for band in bands.values()
+            ]
             lines.append(f"| {step} | " + " | ".join(cells) + " |")
             out.setdefault(f"curve/{regime}", []).append(
                 {"step": step, **dict(zip(groups, cells, strict=True))}
