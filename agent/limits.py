@@ -80,7 +80,7 @@ def check_folder_name(key: str, value: str | None) -> None:
 def check_writable_parent(key: str, value: str) -> None:
     """``value`` is a folder that exists and is writable, or could be created: its nearest
     existing ancestor is a folder in which a (removed at once) test folder can be made."""
-    path = Path(value).expanduser().absolute()
+    path = Path(value).absolute()
     ancestor = path
     while not ancestor.exists():
         if ancestor.parent == ancestor:
@@ -145,7 +145,8 @@ def run_memory(cfg: Any) -> dict[str, tuple[int, str]]:
         frames = cfg.budget * 3 * px.size * px.size  # uint8 frames in the replay
         conv = 4 * cfg.loop.batch_size * (wm.horizon + 1) * px.n_members * px.channels
         parts["frames"] = (frames, "budget, pixels.size")
-        parts["pixel batch"] = (conv * px.size * px.size * 6, "loop.batch_size, pixels.size")
+        # strided convolutions: the feature maps of a frame add up to ~channels * size**2 / 2
+        parts["pixel batch"] = (conv * px.size * px.size // 2, "loop.batch_size, pixels.size")
     return parts
 
 

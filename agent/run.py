@@ -48,7 +48,7 @@ from curiosity import build_curiosity
 from envs.scene import ContactSceneEnv
 from world_model.checkpoint import load_latest_checkpoint, previous_path, save_checkpoint
 from world_model.dataset import DatasetWriter, load_dataset
-from world_model.metrics_log import MetricsLogger, format_row
+from world_model.metrics_log import MetricsLogger, format_row, read_metrics
 from world_model.models import build_model
 from world_model.pixels import PixelWorldModel
 from world_model.probe import ProbeSet
@@ -225,10 +225,13 @@ def _finished(cfg: RunConfig, run_dir: Path) -> bool:
     extra = []  # the row of the final evaluation, logged after the last checkpoint
     if cfg.budget % cfg.loop.eval_every and isinstance(summary.get("final"), dict):
         extra = [format_row(cfg.budget, summary["final"])]
-    logger = MetricsLogger(run_dir, tensorboard=False)
-    repaired = logger.restore(list(state.get("metrics", logger.lines)), extra)
-    if repaired:
-        print(repaired, file=sys.stderr)
+    if "metrics" in state:
+        logger = MetricsLogger(run_dir, tensorboard=False)
+        repaired = logger.restore(list(state["metrics"]), extra)
+        if repaired:
+            print(repaired, file=sys.stderr)
+    else:  # a checkpoint from before metric rows were kept in it: check, cannot repair
+        read_metrics(run_dir / "metrics.jsonl")
     print(f"{run_dir} has finished already ({cfg.budget} env steps); nothing to do")
     if not (run_dir / "report.html").exists():
         write_run_report_or_warn(run_dir)
