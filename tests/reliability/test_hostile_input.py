@@ -20,9 +20,9 @@ HOSTILE = [
     ("loop.batch_size=1000000000", "loop.batch_size"),  # used 8 GB before failing, once
     ("world_model.hidden=100000", "world_model.hidden"),
     ("world_model.lr=inf", "world_model.lr must be a finite number, got inf"),
-    ("world_model.lr=nan", "world_model.lr must be a finite number"),
+    ("world_model.lr=nan", "world_model.lr must be > 0, got nan"),  # its own check, first
     ("world_model.lr=1e30", "world_model.lr (a learning rate) must be in (0, 1]"),
-    ("curiosity.rnd_lr=-0.1", "curiosity.rnd_lr (a learning rate)"),
+    ("curiosity.rnd_lr=2.0", "curiosity.rnd_lr (a learning rate) must be in (0, 1]"),
     ("agent.mpc.temperature=inf", "agent.mpc.temperature must be a finite number"),
     ("probe.seed=-5", "probe.seed must be in"),
     ("out_dir=/proc/x", "out_dir='/proc/x'"),
@@ -40,6 +40,17 @@ HOSTILE = [
 ]
 
 
+#: ``contactlab run ...`` in a fresh interpreter, then proof that nothing heavy was built:
+#: torch (imported by every model, replay and checkpoint) was never imported
+_CLI = """
+import sys
+from agent.cli import main
+code = main(sys.argv[1:])
+assert "torch" not in sys.modules, "torch was imported: something was built"
+sys.exit(code)
+"""
+
+
 @pytest.mark.parametrize(("override", "needle"), HOSTILE)
 def test_hostile_input_fails_fast_naming_the_key_and_creates_nothing(
     tmp_path: Path, override: str, needle: str
@@ -49,7 +60,7 @@ def test_hostile_input_fails_fast_naming_the_key_and_creates_nothing(
     env = {**os.environ, "HOME": str(home)}
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "run", "experiment=debug", override],
+        [sys.executable, "-c", _CLI, "run", "experiment=debug", override],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     elapsed = time.perf_counter() - start
@@ -57,8 +68,9 @@ def test_hostile_input_fails_fast_naming_the_key_and_creates_nothing(
     assert needle in out.stderr and "Traceback" not in out.stderr, out.stderr[-1500:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"], "nothing created"
     assert not list(home.iterdir()), "nothing written into HOME"
-    # ~1.3-2.3 s here with interpreter start-up (the machine's load varies); room for noise.
-    assert elapsed < 5
+    # 1.2-2.3 s here with interpreter start-up (docs/reliability.md); the bound leaves room
+    # for a test process niced on a machine loaded 4x over its cores.
+    assert elapsed < 15
 
 
 def test_the_memory_estimate_passes_the_default_and_debug_runs() -> None:
