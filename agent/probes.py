@@ -100,7 +100,8 @@ def build_probe_set_command(
                 shutil.rmtree(path)
             else:
                 raise FileExistsError(
-                    f"{path} holds a complete probe set: remove it first, or set probe.path=..."
+                    f"{path} exists and holds a complete probe set: remove it first, or set "
+                    "probe.path=..."
                 )
         return make_probe_set(probe, env, scene, path)
 

@@ -119,34 +119,59 @@ def lock_run_dir(run_dir: Path) -> Iterator[Path]:
 
     The lock is ``flock(LOCK_EX | LOCK_NB)`` on ``run_dir/.lock``, which holds the owner's
     PID and host. The kernel drops it when the owner exits or is killed, so a stale lock is
-    never in the way; a live owner makes this fail at once.
+    never in the way; a live owner makes this fail at once. A folder this call created and
+    that holds nothing but the lock when the block fails is removed again.
 
     Raises:
         RunDirBusy: another process holds the lock (the message names its PID).
         RunDirError: the folder cannot be created.
     """
+    created = not run_dir.exists()
+    lock = run_dir / LOCK_FILE
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise RunDirError(f"{run_dir}: cannot create the run folder ({exc.strerror})") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise RunDirError(f"{run_dir / LOCK_FILE}: cannot lock ({exc.strerror})") from None
-        raise RunDirBusy(
-            f"{run_dir} is in use by another contactlab process (pid@host: {holder}); wait for "
-            "it to end (a run resumes with the same command), or choose another run_name"
-        ) from None
+    fd = _take_lock(run_dir, lock)
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}@{platform.node()}\n".encode(), 0)
         yield run_dir
+    except BaseException:
+        if created and [p.name for p in run_dir.iterdir()] == [LOCK_FILE]:
+            lock.unlink()  # still ours: a waiter that opened it re-checks the inode
+            run_dir.rmdir()
+        raise
     finally:
         os.close(fd)  # releases the lock; the file stays (removing it would race a waiter)
+
+
+def _take_lock(run_dir: Path, lock: Path) -> int:
+    for _ in range(10):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunDirError(f"{lock}: cannot create the lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise RunDirError(f"{lock}: cannot lock it ({exc.strerror})") from None
+            raise RunDirBusy(
+                f"{run_dir} is in use by another contactlab process (pid@host: {holder}); "
+                "wait for it to end (a run resumes with the same command), or choose another "
+                "run_name"
+            ) from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # locked a file its owner removed as we opened it: try again
+        run_dir.mkdir(parents=True, exist_ok=True)
+    raise RunDirError(f"{lock}: could not take the lock (the file kept being replaced)")
 
 
 def read_config_text(path: Path) -> str:
