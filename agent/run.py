@@ -217,14 +217,24 @@ def _finished(cfg: RunConfig, run_dir: Path) -> bool:
         return False
     if not isinstance(summary, dict) or summary.get("env_steps") != cfg.budget:
         return False
+    if not any(p.exists() for p in (run_dir / CHECKPOINT, previous_path(run_dir / CHECKPOINT))):
+        read_metrics(run_dir / "metrics.jsonl")  # checkpoints removed (to save space): check
+        print(f"{run_dir} has finished already ({cfg.budget} env steps); nothing to do")
+        return True
     state, _, warning = load_latest_checkpoint(run_dir / CHECKPOINT)
     if warning:
         print(warning, file=sys.stderr)
     if int(state["learner"]["env_step"]) < cfg.budget:  # the final checkpoint was lost: redo
         return False
     extra = []  # the row of the final evaluation, logged after the last checkpoint
-    if cfg.budget % cfg.loop.eval_every and isinstance(summary.get("final"), dict):
-        extra = [format_row(cfg.budget, summary["final"])]
+    final = summary.get("final")
+    if cfg.budget % cfg.loop.eval_every and isinstance(final, dict):
+        order = (
+            [k for k in json.loads(state["metrics"][-1]) if k in final]
+            if state.get("metrics")
+            else []
+        )  # summary.json sorts its keys; the row keeps the order it was logged in
+        extra = [format_row(cfg.budget, {k: final[k] for k in [*order, *sorted(final)]})]
     if "metrics" in state:
         logger = MetricsLogger(run_dir, tensorboard=False)
         repaired = logger.restore(list(state["metrics"]), extra)

@@ -191,14 +191,18 @@ class MetricsLogger:
         """
         want = [*lines, *(extra or [])]
         problem = self._check(want)
-        if problem or not self._csv_matches(want):
+        have = [] if problem else [json.dumps(r) for r in read_metrics(self.jsonl_path)]
+        if problem or len(have) != len(want):  # damaged, or rows logged after the checkpoint
             self._write_both(want)
+        elif not self._csv_matches(have):  # the same rows: the JSONL is kept as it is
+            self._write_both(have)
         else:
-            self.lines = list(want)
+            self.lines = have
         if problem:
+            final = " and the final evaluation of summary.json" if extra else ""
             return (
                 f"warning: {problem}; rewrote it and {self.csv_path.name} from the checkpoint's "
-                f"{len(lines)} rows"
+                f"{len(lines)} rows{final}"
             )
         return ""
 

@@ -85,6 +85,25 @@ def test_a_kill_after_the_last_checkpoint_resumes_to_the_same_summary(copy: Path
     assert (run / "summary.json").read_bytes() == summary  # "final" is not {}
 
 
+def test_the_final_row_logged_after_the_last_checkpoint_is_kept_and_repaired(
+    tmp_path: Path,
+) -> None:
+    """budget=500 with eval_every=200: the row at 500 is logged after the last checkpoint; a
+    re-run keeps it byte for byte, and restores it (from summary.json) when it is lost."""
+    out = cli(*RUN, "budget=500", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = tmp_path / "runs/r"
+    before = _files(run)
+    assert [json.loads(r)["step"] for r in before["metrics.jsonl"].splitlines()] == [200, 400, 500]
+    assert cli(*RUN, "budget=500", cwd=tmp_path).returncode == 0
+    assert _files(run) == before
+    lines = before["metrics.jsonl"].splitlines(keepends=True)
+    (run / "metrics.jsonl").write_bytes(b"".join(lines[:2]))
+    out = cli(*RUN, "budget=500", cwd=tmp_path)
+    assert out.returncode == 0 and "the final evaluation of summary.json" in out.stderr
+    assert _files(run) == before
+
+
 # Row 2 ---------------------------------------------------------------------------------------
 
 
