@@ -70,16 +70,14 @@ def _cmd_probe(overrides: list[str], print_config: bool) -> int:
     if print_config:
         return 0
     from agent.make_env import make_env
-    from agent.probes import make_probe_set, probe_path
+    from agent.probes import build_probe_set_command, probe_path
     from envs.regimes import REGIME_NAMES
     from envs.scene import ContactSceneEnv
 
     scene = make_env(cfg.env).unwrapped
     assert isinstance(scene, ContactSceneEnv)
     path = probe_path(cfg.probe, cfg.env, scene)
-    if path.exists() and any(path.iterdir()):
-        raise FileExistsError(f"{path} exists: remove it first, or set probe.path=...")
-    probe = make_probe_set(cfg.probe, cfg.env, scene, path)
+    probe = build_probe_set_command(cfg.probe, cfg.env, scene)  # replaces a rejected one
     objects = probe.layout.indices("object")
     counts = {
         n: int((probe.data.regime[:, objects] == i).sum()) for i, n in enumerate(REGIME_NAMES)
@@ -336,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from agent.config import ConfigError
-    from agent.run_dir import RunConfigChanged
+    from agent.run_dir import RunDirError
     from agent.sweep.cluster import ClusterError
     from envs.probe import ProbeShortfall
     from envs.scene import SceneError
@@ -353,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ConfigError,
         SceneError,
         DatasetError,
-        RunConfigChanged,
+        RunDirError,
         ProbeShortfall,
         FileExistsError,
         ClusterError,

@@ -21,6 +21,13 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from agent.explorers.mpc_config import MPCConfig
+from agent.limits import (
+    LimitError,
+    check_folder_name,
+    check_numbers,
+    check_run_memory,
+    check_writable_parent,
+)
 from curiosity.config import CuriosityConfig
 from envs import SCENES
 from world_model.config import PixelModelConfig, WorldModelConfig
@@ -240,6 +247,9 @@ class TrainModelConfig:
     def __post_init__(self) -> None:
         if not Path(self.dataset).is_dir():
             raise ConfigError(f"dataset={self.dataset!r}: no such dataset folder")
+        check_numbers(self)
+        check_folder_name("run_name", self.run_name)
+        check_writable_parent("out_dir", self.out_dir)
 
 
 OBSERVATIONS = ("states", "pixels")
@@ -355,8 +365,10 @@ class RunConfig:
     run_name: str | None = None  #: run folder name; default run-<scene>-<config hash>
 
     def __post_init__(self) -> None:
+        check_numbers(self)  # every number finite and in sane bounds, seeds in [0, 2**32)
         _check_positive("budget", self.budget)
         _check_positive("threads", self.threads)
+        check_folder_name("run_name", self.run_name)
         if self.loop.warmup >= self.budget:
             raise ConfigError(f"loop.warmup={self.loop.warmup} must be < budget={self.budget}")
         if self.loop.passive_fraction > 0 and (
@@ -388,6 +400,8 @@ class RunConfig:
                 f"loop.collectors={self.loop.collectors} needs an explorer driven by our own loop "
                 f"(random, mpc, demonstrator); agent={self.agent.name} steps its own env"
             )
+        check_run_memory(self)
+        check_writable_parent("out_dir", self.out_dir)
 
 
 T = TypeVar("T")
@@ -401,6 +415,7 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     """
     if not CONFIG_DIR.is_dir():
         raise ConfigError(f"config folder not found: {CONFIG_DIR} (set CONTACTLAB_CONFIGS)")
+    _refuse_hydra_overrides(name, overrides)
     _check_group_options(overrides)
     # The schema is the first entry of each command's defaults list (``<name>_schema``), so
     # every schema key can be overridden and an unknown key fails during composition.
@@ -417,7 +432,7 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
     except ConfigError:
         raise
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(_explain(str(exc), schema)) from None
+        raise ConfigError(_type_error(exc) or _explain(str(exc), schema)) from None
     except AttributeError as exc:  # "+key=..." added a key the frozen schema does not have
         found = re.search(r"field '([^']+)'", str(exc))
         key = found.group(1) if found else str(exc)
@@ -425,6 +440,8 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
             f"unknown key {key!r}: not a key of the {name} config (its keys: "
             f"`contactlab {name.replace('_', ' ')} --print-config`)"
         ) from None
+    except LimitError as exc:
+        raise ConfigError(str(exc)) from None
     except ValueError as exc:  # a part's own __post_init__ check (e.g. WorldModelConfig)
         message = str(exc)
         for cls, key in _SCHEMA_KEYS.items():  # name the config key, not the class
@@ -432,6 +449,10 @@ def load_config(name: str, schema: type[T], overrides: list[str]) -> tuple[T, Di
         raise ConfigError(message) from None
     if isinstance(typed, ConfigError):  # pragma: no cover - to_object re-raises, kept for mypy
         raise typed
+    try:
+        check_numbers(typed)  # the schemas without a check of their own (demo, collect...)
+    except LimitError as exc:
+        raise ConfigError(str(exc)) from None
     return typed, merged  # type: ignore[return-value]
 
 
@@ -462,6 +483,45 @@ _SCHEMA_KEYS = {
     "LabelConfig": "env.labels",
     "ProbeConfig": "probe",
 }
+
+
+def _refuse_hydra_overrides(name: str, overrides: list[str]) -> None:
+    """Hydra's own settings (``hydra.*``, ``hydra/...`` groups: callbacks, launchers, run
+    folders) are not keys of any contactlab config: refuse them like any unknown key."""
+    for override in overrides:
+        key = override.lstrip("+~").split("=", 1)[0].strip()
+        if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+            raise ConfigError(
+                f"unknown key {key!r}: not a key of the {name} config (contactlab takes no "
+                "hydra.* overrides: Hydra's callbacks, launchers and run folders are not used)"
+            )
+
+
+_TYPE_NAMES = {
+    "Integer": "an integer",
+    "Float": "a number",
+    "Boolean": "true or false",
+    "String": "a string",
+}
+
+
+def _type_error(exc: BaseException) -> str | None:
+    """``"budget must be an integer, got 'abc'"`` for a value of the wrong type, else None."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # Hydra wraps OmegaConf's ValidationError
+        if seen is None:
+            break
+        text = str(seen)
+        found = re.search(r"Value '(.*)' of type '\w+' could not be converted to (\w+)", text)
+        key = re.search(r"full_key: (\S+)", text)
+        if found and key:
+            expected = _TYPE_NAMES.get(found.group(2), f"of type {found.group(2)}")
+            return f"{key.group(1)} must be {expected}, got {found.group(1)!r}"
+        found = re.search(r"Value '(.*)' is not a valid bool", text)
+        if found and key:
+            return f"{key.group(1)} must be true or false, got {found.group(1)!r}"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _make_writable(node: DictConfig) -> None:

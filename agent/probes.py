@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,13 @@ import mujoco
 from agent.config import EnvConfig, ProbeSetConfig
 from envs.probe import ProbeConfig, collect_probe
 from envs.scene import ContactSceneEnv
-from world_model.dataset import META_FILE, DatasetMeta
-from world_model.probe import ProbeSet, load_probe_set, save_probe_set
+from world_model.dataset import META_FILE, DatasetError, DatasetMeta
+from world_model.probe import (
+    ProbeSet,
+    load_probe_set,
+    remove_partial_probe_sets,
+    save_probe_set,
+)
 
 
 def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> Path:
@@ -66,11 +72,40 @@ def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneE
     # Runs started together (a sweep) share probe sets: one builds, the others wait for it
     # (meta.json appears with the first shard, so "exists" is only trusted under the lock).
     with _probe_lock(path):
-        if not (path / META_FILE).exists():
+        remove_partial_probe_sets(path)  # left by writers killed midway (we hold the lock)
+        if not path.exists():
             print(f"probe set {path} not found: building it (seed {probe.seed}) ...")
             make_probe_set(probe, env, scene, path)
     env_id = scene.spec.id if scene.spec is not None else None
     return load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
+
+
+def build_probe_set_command(
+    probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv
+) -> ProbeSet:
+    """``contactlab probe make``: build the probe set; a rejected one (incomplete or damaged:
+    it does not load) at the same path is replaced, a good one is never overwritten.
+
+    Raises:
+        FileExistsError: a probe set that loads, or a folder that is not a dataset, is there.
+    """
+    path = probe_path(probe, env, scene)
+    with _probe_lock(path):
+        remove_partial_probe_sets(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            if not (path / META_FILE).is_file():
+                raise FileExistsError(f"{path} exists: remove it first, or set probe.path=...")
+            try:
+                load_probe_set(path)
+            except DatasetError as exc:
+                print(f"rebuilding the rejected probe set {path}: {exc}")
+                shutil.rmtree(path)
+            else:
+                raise FileExistsError(
+                    f"{path} exists and holds a complete probe set: remove it first, or set "
+                    "probe.path=..."
+                )
+        return make_probe_set(probe, env, scene, path)
 
 
 @contextlib.contextmanager

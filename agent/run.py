@@ -55,13 +55,13 @@ from agent.pixel_learner import PixelLearner, pixel_view
 from agent.probes import ensure_probe_set
 from agent.progress import Progress
 from agent.report import write_run_report_or_warn
-from agent.run_dir import config_hash, open_run_dir, write_json_atomic
+from agent.run_dir import config_hash, lock_run_dir, open_run_dir, write_json_atomic
 from agent.schedule import eval_steps
 from curiosity import build_curiosity
 from envs.scene import ContactSceneEnv
 from world_model.checkpoint import load_latest_checkpoint, previous_path, save_checkpoint
 from world_model.dataset import DatasetWriter, load_dataset
-from world_model.metrics_log import MetricsLogger
+from world_model.metrics_log import MetricsLogger, format_row, read_metrics
 from world_model.models import build_model
 from world_model.pixels import PixelWorldModel
 from world_model.probe import ProbeSet, baseline_metrics
@@ -98,16 +98,26 @@ def intrinsic_reward(
         return float(signal(o, a, n)[0])
 
 
-def build_run(cfg: RunConfig, resolved: DictConfig) -> Run:
-    """The composition root: every part built once, in one place."""
+def run_dir_of(cfg: RunConfig, resolved: DictConfig) -> Path:
+    """``out_dir/run_name``, or ``out_dir/run-<scene>-<config hash>``."""
+    return Path(cfg.out_dir) / (cfg.run_name or f"run-{cfg.env.name}-{config_hash(resolved)}")
+
+
+def build_run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool] | None = None) -> Run:
+    """The composition root: every part built once, in one place.
+
+    ``opened`` is ``(run_dir, resumed)`` from :func:`open_run_dir` when the caller opened
+    (and locked) the run folder already."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
+    if opened is None:
+        run_dir = run_dir_of(cfg, resolved)
+        opened = open_run_dir(run_dir.parent, run_dir.name, resolved, cfg.seed)
+    run_dir, resumed = opened
     env = make_env(cfg.env)
     scene = env.unwrapped
     assert isinstance(scene, ContactSceneEnv)
     probe = ensure_probe_set(cfg.probe, cfg.env, scene)
-    name = cfg.run_name or f"run-{cfg.env.name}-{config_hash(resolved)}"
-    run_dir, resumed = open_run_dir(cfg.out_dir, name, resolved, cfg.seed)
 
     layout, action_dim = scene.layout, scene.model.nu
     # A video source never sees actions: its model is conditioned on the agent's observed
@@ -202,12 +212,63 @@ def _pixel_learner(
 
 
 def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
-    """Build, resume if there is a checkpoint, collect until the budget, summarise.
+    """Own the run folder, then build, resume if there is a checkpoint, collect until the
+    budget and summarise; a run that has finished already is left as it is.
 
     ``announce``: print the closing summary (:mod:`agent.closing_summary`) at the end.
     """
+    run_dir = run_dir_of(cfg, resolved)
+    with lock_run_dir(run_dir):  # RunDirBusy at once if another process runs it
+        opened = open_run_dir(run_dir.parent, run_dir.name, resolved, cfg.seed)
+        if opened[1] and _finished(cfg, run_dir):
+            return run_dir
+        return _run(cfg, resolved, opened, announce)
+
+
+def _finished(cfg: RunConfig, run_dir: Path) -> bool:
+    """A finished run re-run changes nothing: its metrics files are checked against the last
+    checkpoint (and repaired from it, with a warning, if damaged); a missing report is written.
+    False when there is no valid ``summary.json`` at the budget (then the run resumes)."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    if not isinstance(summary, dict) or summary.get("env_steps") != cfg.budget:
+        return False
+    if not any(p.exists() for p in (run_dir / CHECKPOINT, previous_path(run_dir / CHECKPOINT))):
+        read_metrics(run_dir / "metrics.jsonl")  # checkpoints removed (to save space): check
+        print(f"{run_dir} has finished already ({cfg.budget} env steps); nothing to do")
+        return True
+    state, _, warning = load_latest_checkpoint(run_dir / CHECKPOINT)
+    if warning:
+        print(warning, file=sys.stderr)
+    if int(state["learner"]["env_step"]) < cfg.budget:  # the final checkpoint was lost: redo
+        return False
+    extra = []  # the row of the final evaluation, logged after the last checkpoint
+    final = summary.get("final")
+    if cfg.budget % cfg.loop.eval_every and isinstance(final, dict):
+        order = (
+            [k for k in json.loads(state["metrics"][-1]) if k in final]
+            if state.get("metrics")
+            else []
+        )  # summary.json sorts its keys; the row keeps the order it was logged in
+        extra = [format_row(cfg.budget, {k: final[k] for k in [*order, *sorted(final)]})]
+    if "metrics" in state:
+        logger = MetricsLogger(run_dir, tensorboard=False)
+        repaired = logger.restore(list(state["metrics"]), extra)
+        if repaired:
+            print(repaired, file=sys.stderr)
+    else:  # a checkpoint from before metric rows were kept in it: check, cannot repair
+        read_metrics(run_dir / "metrics.jsonl")
+    print(f"{run_dir} has finished already ({cfg.budget} env steps); nothing to do")
+    if not (run_dir / "report.html").exists():
+        write_run_report_or_warn(run_dir)
+    return True
+
+
+def _run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool], announce: bool) -> Path:
     start = time.perf_counter()
-    r = build_run(cfg, resolved)
+    r = build_run(cfg, resolved, opened)
     if r.resumed and (
         (r.run_dir / CHECKPOINT).exists() or previous_path(r.run_dir / CHECKPOINT).exists()
     ):
@@ -308,6 +369,10 @@ def _checkpointer(r: Run) -> Any:
             state["explorer"] = r.explorer.state_dict()
         if r.sb3 is not None:
             state["sb3"] = sb3_state(r.sb3)
+        # What a resume at the end needs to rewrite every output as it was: the last
+        # evaluation (JSON: it may hold NaN) and every metric row so far.
+        state["last_eval"] = json.dumps(learner.last_eval)
+        state["metrics"] = list(learner.logger.lines)
         save_checkpoint(r.run_dir / CHECKPOINT, state)
         last["step"] = learner.env_step
 
@@ -322,7 +387,13 @@ def _resume(r: Run) -> None:
     stored = int(state["stored"])
     learner.writer.drop_after(stored)  # forget shards flushed after the checkpoint
     learner.load_state_dict(state["learner"])
-    learner.logger.truncate_after(learner.env_step)
+    learner.last_eval = json.loads(state.get("last_eval", "{}"))
+    if "metrics" in state:  # the rows as they were at the checkpoint: damage is repaired
+        repaired = learner.logger.restore(list(state["metrics"]))
+        if repaired:
+            print(repaired, file=sys.stderr)
+    else:  # a checkpoint from before metric rows were kept in it
+        learner.logger.truncate_after(learner.env_step)
     data = load_dataset(r.run_dir / "data")
     learner.replay.extend(data)
     learner.on_replay_restored()

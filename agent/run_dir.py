@@ -2,11 +2,19 @@
 
 A run folder holds ``config.yaml`` (the resolved config), ``run.json`` (git commit and dirty
 flag, package and MuJoCo versions, seed, command line, host, start time) and the run's outputs.
+
+One process owns a run folder at a time (:func:`lock_run_dir`: an OS-level ``flock`` on
+``.lock``, released by the kernel however the owner dies, so a lock left by ``kill -9`` is
+simply taken over). A folder holding outputs but no readable ``config.yaml`` is refused, never
+treated as a new run (:func:`open_run_dir`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -14,11 +22,14 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 PACKAGES = (
     "contactlab",
@@ -77,8 +88,127 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-class RunConfigChanged(ValueError):
+class RunDirError(ValueError):
+    """A run folder that cannot be used as it is; the message names the folder or file."""
+
+
+class RunConfigChanged(RunDirError):
     """A run folder exists for this run name but was made with another config."""
+
+
+class RunDirBusy(RunDirError):
+    """Another live process owns the run folder."""
+
+
+LOCK_FILE = ".lock"
+#: what a started run leaves in its folder: with any of these, a missing config.yaml is damage
+RUN_OUTPUTS = (
+    "data",
+    "checkpoint.pt",
+    "checkpoint.prev.pt",
+    "checkpoint.bad.pt",
+    "metrics.jsonl",
+    "metrics.csv",
+    "summary.json",
+)
+
+
+@contextlib.contextmanager
+def lock_run_dir(run_dir: Path) -> Iterator[Path]:
+    """Own ``run_dir`` (created if needed) for the duration of the ``with`` block.
+
+    The lock is ``flock(LOCK_EX | LOCK_NB)`` on ``run_dir/.lock``, which holds the owner's
+    PID and host. The kernel drops it when the owner exits or is killed, so a stale lock is
+    never in the way; a live owner makes this fail at once. A folder this call created and
+    that holds nothing but the lock when the block fails is removed again.
+
+    Raises:
+        RunDirBusy: another process holds the lock (the message names its PID).
+        RunDirError: the folder cannot be created.
+    """
+    created = not run_dir.exists()
+    lock = run_dir / LOCK_FILE
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"{run_dir}: cannot create the run folder ({exc.strerror})") from None
+    fd = _take_lock(run_dir, lock)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}@{platform.node()}\n".encode(), 0)
+        yield run_dir
+    except BaseException:
+        if created and [p.name for p in run_dir.iterdir()] == [LOCK_FILE]:
+            lock.unlink()  # still ours: a waiter that opened it re-checks the inode
+            run_dir.rmdir()
+        raise
+    finally:
+        os.close(fd)  # releases the lock; the file stays (removing it would race a waiter)
+
+
+def _take_lock(run_dir: Path, lock: Path) -> int:
+    for _ in range(10):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunDirError(f"{lock}: cannot create the lock file ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise RunDirError(f"{lock}: cannot lock it ({exc.strerror})") from None
+            raise RunDirBusy(
+                f"{run_dir} is in use by another contactlab process (pid@host: {holder}); "
+                "wait for it to end (a run resumes with the same command), or choose another "
+                "run_name"
+            ) from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # locked a file its owner removed as we opened it: try again
+        run_dir.mkdir(parents=True, exist_ok=True)
+    raise RunDirError(f"{lock}: could not take the lock (the file kept being replaced)")
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a run folder's ``config.yaml``, checked to be a plain YAML mapping.
+
+    Raises:
+        RunDirError: unreadable, not UTF-8, not YAML, or holding tags (``!!python/...``) that
+            no contactlab config has; the message names the file.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunDirError(
+            f"{path}: not UTF-8 text (bad byte at offset {exc.start}); contactlab writes it as "
+            "UTF-8 YAML: restore it, or move the run folder away"
+        ) from None
+    except OSError as exc:
+        raise RunDirError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        loaded = OmegaConf.create(text)
+    except (yaml.YAMLError, OmegaConfBaseException, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RunDirError(
+            f"{path}: not a contactlab config (plain YAML, no tags such as !!python/...): "
+            f"{first[:200]}"
+        ) from None
+    if not isinstance(loaded, DictConfig):
+        raise RunDirError(f"{path}: not a contactlab config (a YAML mapping of keys)")
+    return text
+
+
+def read_run_config(path: Path) -> DictConfig:
+    """``config.yaml`` of a run folder as a ``DictConfig``; :class:`RunDirError` naming the file
+    when it cannot be (see :func:`read_config_text`)."""
+    loaded = OmegaConf.create(read_config_text(path))
+    assert isinstance(loaded, DictConfig)
+    return loaded
 
 
 def config_hash(config: DictConfig) -> str:
@@ -91,13 +221,14 @@ def open_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int) -
 
     A new folder gets ``config.yaml`` and ``run.json``. An existing one is resumed only if its
     ``config.yaml`` is the same config; otherwise :class:`RunConfigChanged` shows the
-    difference, before any work starts.
+    difference, before any work starts. A folder holding run outputs (``data/``, checkpoints,
+    metrics, summary) without a readable ``config.yaml`` raises :class:`RunDirError`.
     """
     run_dir = Path(parent) / name
     saved = run_dir / "config.yaml"
     text = OmegaConf.to_yaml(config, resolve=True)
-    if saved.exists():
-        old = saved.read_text()
+    if saved.exists() or saved.is_symlink():
+        old = read_config_text(saved)
         if old != text:
             diff = "".join(
                 difflib.unified_diff(
@@ -112,6 +243,13 @@ def open_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int) -
                 f"choose another run_name. Difference:\n{diff}"
             )
         return run_dir, True
+    found = [n for n in RUN_OUTPUTS if (run_dir / n).exists()]
+    if found:
+        raise RunDirError(
+            f"{run_dir} holds {', '.join(found)} but no config.yaml: it is a damaged run "
+            "folder, not a new one (its data would be mixed with a new run's). Restore its "
+            "config.yaml to resume it, or move the folder away or choose another run_name"
+        )
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_run_files(run_dir, text, seed)
     return run_dir, False

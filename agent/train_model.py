@@ -20,7 +20,7 @@ from tqdm import tqdm
 from agent.config import ConfigError, TrainModelConfig
 from agent.make_env import make_env
 from agent.probes import ensure_probe_set
-from agent.run_dir import config_hash, open_run_dir, write_json_atomic
+from agent.run_dir import config_hash, lock_run_dir, open_run_dir, write_json_atomic
 from envs import SCENES
 from envs.layout import EntityLayout
 from envs.scene import ContactSceneEnv
@@ -50,7 +50,15 @@ def check_dataset_fits(data: Transitions, scene: ContactSceneEnv, env_name: str,
 
 
 def train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
-    """Train, evaluate every ``eval_every`` updates, checkpoint; return the run folder."""
+    """Train, evaluate every ``eval_every`` updates, checkpoint; return the run folder.
+
+    The run folder is owned by this process throughout (``RunDirBusy`` if another has it)."""
+    name = cfg.run_name or f"train-model-{cfg.env.name}-{config_hash(resolved)}"
+    with lock_run_dir(Path(cfg.out_dir) / name):
+        return _train_model(cfg, resolved)
+
+
+def _train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
     data = load_dataset(cfg.dataset)
     env = make_env(cfg.env)
     scene = env.unwrapped

@@ -9,10 +9,18 @@ naming both, when the latest is missing or unreadable. Loading always uses
 ``torch.load(weights_only=True)``, which refuses arbitrary Python objects, so a crafted file
 cannot run code. numpy arrays are stored as tensors
 tagged with :data:`_ARRAY_TAG` and come back as numpy arrays.
+
+Every checkpoint carries a sha256 of its content (each tensor's dtype, shape and bytes, every
+key and value, in order), checked on load: a flipped bit anywhere, in a weight, in Adam's
+moments or in a counter, makes the file unloadable (:class:`CheckpointError`), so
+:func:`load_latest_checkpoint` falls back to the previous checkpoint instead of resuming from
+silently wrong state. Files of the first format (no checksum) still load, and their floats are
+checked to be finite.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -26,8 +34,10 @@ import torch
 from world_model.atomic import remove_stale_temps, write_atomic
 from world_model.errors import CheckpointError
 
-FORMAT = "contactlab-checkpoint/1"
+FORMAT = "contactlab-checkpoint/2"
+_LEGACY_FORMAT = "contactlab-checkpoint/1"  # before the content checksum
 _FORMAT_KEY = "__format__"
+_DIGEST_KEY = "__sha256__"
 _ARRAY_TAG = "__ndarray__"
 
 
@@ -64,15 +74,47 @@ def _pack(value: Any, key: str, path: Path) -> Any:
     raise CheckpointError(f"{path}: value at {key!r} has unsupported type {type(value).__name__}")
 
 
-def _unpack(value: Any) -> Any:
+def _digest(value: Any, h: Any) -> None:
+    """Feed the content of packed ``value`` to the hash ``h``, in a fixed order."""
+    if isinstance(value, torch.Tensor):
+        flat = value.detach().reshape(-1).contiguous()
+        h.update(f"T{flat.dtype}{tuple(value.shape)}".encode())
+        h.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b"")
+    elif isinstance(value, dict):
+        h.update(f"D{len(value)}".encode())
+        for k, v in value.items():
+            h.update(f"K{type(k).__name__}:{k!r}".encode())
+            _digest(v, h)
+    elif isinstance(value, list | tuple):
+        h.update(f"{'L' if isinstance(value, list) else 'U'}{len(value)}".encode())
+        for v in value:
+            _digest(v, h)
+    else:
+        h.update(f"S{type(value).__name__}:{value!r}".encode())
+
+
+def content_digest(packed: dict[str, Any]) -> str:
+    """sha256 of a packed state (without the format and digest entries)."""
+    h = hashlib.sha256()
+    _digest({k: v for k, v in packed.items() if k not in (_FORMAT_KEY, _DIGEST_KEY)}, h)
+    return h.hexdigest()
+
+
+def _unpack(value: Any, key: str, source: Path) -> Any:
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{source}: non-finite values at {key!r} (a damaged file)")
+        return value
     if isinstance(value, dict):
         if set(value) == {_ARRAY_TAG}:
-            return value[_ARRAY_TAG].numpy()
-        return {k: _unpack(v) for k, v in value.items()}
+            return _unpack(value[_ARRAY_TAG], key, source).numpy()
+        return {k: _unpack(v, f"{key}/{k}" if key else str(k), source) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unpack(v) for v in value]
+        return [_unpack(v, f"{key}[{i}]", source) for i, v in enumerate(value)]
     if isinstance(value, tuple):
-        return tuple(_unpack(v) for v in value)
+        return tuple(_unpack(v, f"{key}[{i}]", source) for i, v in enumerate(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CheckpointError(f"{source}: non-finite value at {key!r} (a damaged file)")
     return value
 
 
@@ -88,6 +130,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
     """
     target = Path(path)
     packed = _pack(state, "", target)
+    packed[_DIGEST_KEY] = content_digest(packed)
     packed[_FORMAT_KEY] = FORMAT
     buf = io.BytesIO()
     torch.save(packed, buf)
@@ -164,10 +207,17 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(
             f"{source}: not a loadable contactlab checkpoint ({type(e).__name__}: {first[:200]})"
         ) from None
-    if not isinstance(raw, dict) or raw.get(_FORMAT_KEY) != FORMAT:
+    if not isinstance(raw, dict) or raw.get(_FORMAT_KEY) not in (FORMAT, _LEGACY_FORMAT):
         raise CheckpointError(
             f"{source}: not a contactlab checkpoint (missing {_FORMAT_KEY!r} = {FORMAT!r})"
         )
-    raw = dict(raw)
-    del raw[_FORMAT_KEY]
-    return _unpack(raw)
+    if raw[_FORMAT_KEY] == FORMAT:
+        stored = raw.get(_DIGEST_KEY)
+        actual = content_digest(raw)
+        if stored != actual:
+            raise CheckpointError(
+                f"{source}: content checksum mismatch (stored {str(stored)[:12]}..., content "
+                f"{actual[:12]}...): the file is damaged"
+            )
+    raw = {k: v for k, v in raw.items() if k not in (_FORMAT_KEY, _DIGEST_KEY)}
+    return _unpack(raw, "", source)

@@ -4,12 +4,21 @@ A probe set is a dataset of kind ``"probe"`` (see :mod:`world_model.dataset`) wh
 are fixed-length sequences. Its *content hash* is the sha256 of its shards' sha256 digests, so
 two runs that report the same hash were scored on the same data. Loading checks that the probe
 set was made for the scene in hand (same env id and scene hash) and refuses otherwise.
+
+A probe set is complete or rejected: :func:`save_probe_set` writes it into a hidden temporary
+folder next to its path, adds the completeness marker ``complete.json`` (content hash and row
+count) last, and renames the folder into place, so a writer killed midway leaves nothing at the
+path. Loading checks the marker against the content (:class:`IncompleteProbeSet` otherwise);
+a set written before the marker existed is accepted only if every regime has its
+``min_per_regime`` object entity-transitions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from envs.layout import EntityLayout
+from world_model.atomic import write_atomic
 from world_model.dataset import (
     META_FILE,
     DatasetError,
@@ -39,6 +49,14 @@ from world_model.protocol import WorldModel
 
 class ProbeMismatch(DatasetError):
     """The probe set was made for another scene (env id or scene hash differ)."""
+
+
+class IncompleteProbeSet(DatasetError):
+    """The probe set's writer was stopped midway: no completeness marker, or one that does not
+    match the content. ``contactlab probe make`` rebuilds it."""
+
+
+COMPLETE_FILE = "complete.json"
 
 
 @dataclass
@@ -76,18 +94,71 @@ class ProbeSet:
 def save_probe_set(
     path: str | Path, arrays: dict[str, np.ndarray], meta: DatasetMeta, seq_len: int
 ) -> str:
-    """Write a probe set (arrays from :func:`envs.probe.collect_probe`); return its content hash."""
+    """Write a probe set (arrays from :func:`envs.probe.collect_probe`); return its content hash.
+
+    Written into ``.<name>.partial-<pid>`` beside ``path``, completed with ``complete.json``
+    and renamed to ``path`` (which must not exist, or be an empty folder).
+    """
     path = Path(path)
-    if (path / META_FILE).exists():
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise DatasetError(
             f"{path}: a probe set already exists here; remove it or choose another path"
         )
     extra = {**meta.extra, "seq_len": int(seq_len)}
     meta = DatasetMeta(**{**meta.to_dict(), "kind": "probe", "extra": extra})
     fields = {k: v for k, v in arrays.items() if k != "scenario"}
-    with DatasetWriter(path, meta) as writer:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    with DatasetWriter(tmp, meta) as writer:
         writer.extend(**fields)
-    return content_hash(path)
+    digest = content_hash(tmp)
+    rows = len(next(iter(fields.values())))
+    marker = {"content_hash": digest, "rows": rows}
+    write_atomic(tmp / COMPLETE_FILE, json.dumps(marker, indent=2).encode())
+    if path.is_dir():
+        path.rmdir()  # an empty folder made by someone else: replaced by the complete one
+    os.rename(tmp, path)
+    return digest
+
+
+def remove_partial_probe_sets(path: str | Path) -> list[Path]:
+    """Delete temporary folders left beside ``path`` by probe-set writers that died."""
+    path = Path(path)
+    stale = sorted(path.parent.glob(f".{path.name}.partial-*")) if path.parent.is_dir() else []
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return stale
+
+
+def _check_complete(path: Path, data: Transitions, digest: str) -> None:
+    marker = path / COMPLETE_FILE
+    rebuild = "rebuild it with `contactlab probe make` (same env and probe settings)"
+    if marker.is_file():
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
+            raise IncompleteProbeSet(f"{marker}: unreadable completeness marker ({exc})") from None
+        if not isinstance(info, dict) or info.get("content_hash") != digest:
+            raise IncompleteProbeSet(
+                f"{path}: its shards do not match {COMPLETE_FILE} (content hash or rows "
+                f"differ): an incomplete or altered probe set; {rebuild}"
+            )
+        if info.get("rows") != len(data):
+            raise IncompleteProbeSet(
+                f"{path}: {len(data)} rows, {COMPLETE_FILE} says {info.get('rows')}; {rebuild}"
+            )
+        return
+    # Made before the marker existed: complete only if collection reached its goal.
+    need = int(data.meta.extra.get("min_per_regime", 0))
+    objects = EntityLayout.from_dict(data.meta.layout).indices("object")
+    counts = np.bincount(data.regime[:, objects].ravel().astype(np.int64), minlength=4)[:4]
+    if need and (counts < need).any():
+        raise IncompleteProbeSet(
+            f"{path}: incomplete probe set (no {COMPLETE_FILE}, and object entity-transitions "
+            f"per regime {counts.tolist()} fall short of min_per_regime={need}: its writer "
+            f"was stopped midway); {rebuild}"
+        )
 
 
 def content_hash(path: str | Path) -> str:
@@ -104,6 +175,7 @@ def load_probe_set(
 
     Raises:
         DatasetError: missing, corrupt, or not a probe set (the message names the file).
+        IncompleteProbeSet: its writer was stopped midway (no matching ``complete.json``).
         ProbeMismatch: made for another scene.
     """
     path = Path(path)
@@ -124,7 +196,9 @@ def load_probe_set(
         raise DatasetError(
             f"{path}: {len(data)} rows do not split into sequences of seq_len={seq_len}"
         )
-    return ProbeSet(path=path, data=data, seq_len=seq_len, content_hash=content_hash(path))
+    digest = content_hash(path)
+    _check_complete(path, data, digest)
+    return ProbeSet(path=path, data=data, seq_len=seq_len, content_hash=digest)
 
 
 def agent_motion(layout: EntityLayout, next_obs: np.ndarray) -> np.ndarray:

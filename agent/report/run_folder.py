@@ -18,8 +18,10 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from agent.config import EnvConfig
+from agent.run_dir import read_run_config
 from envs.layout import EntityLayout
 from world_model.dataset import META_FILE, Transitions, load_dataset
+from world_model.metrics_log import read_metrics
 from world_model.probe import ProbeSet, load_probe_set
 
 CHECKPOINT = "checkpoint.pt"
@@ -51,8 +53,7 @@ class RunFolder:
         path = Path(path)
         if not (path / "config.yaml").is_file():
             raise ReportError(f"{path}: not a run folder (no config.yaml)")
-        config = OmegaConf.load(path / "config.yaml")
-        assert isinstance(config, DictConfig)
+        config = read_run_config(path / "config.yaml")  # RunDirError (a ValueError) naming it
         return cls(path, config, _read_json(path / "summary.json"), _read_json(path / "run.json"))
 
     @property
@@ -101,10 +102,8 @@ class RunFolder:
         if not path.is_file():
             return []
         rows = []
-        for line in path.read_text().splitlines():
-            if line.strip():
-                raw = json.loads(line)
-                rows.append({k: math.nan if v is None else float(v) for k, v in raw.items()})
+        for raw in read_metrics(path):  # MetricsError (a ValueError) naming the file and line
+            rows.append({k: math.nan if v is None else float(v) for k, v in raw.items()})
         return rows
 
     def probe(self) -> ProbeSet:
@@ -190,5 +189,8 @@ def column(rows: list[dict[str, float]], key: str) -> tuple[np.ndarray, np.ndarr
 def _read_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
-    value = json.loads(path.read_text())
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: not a readable JSON file ({exc})") from None
     return value if isinstance(value, dict) else {}
