@@ -244,9 +244,11 @@ def _finished(cfg: RunConfig, run_dir: Path) -> bool:
         print(warning, file=sys.stderr)
     if int(state["learner"]["env_step"]) < cfg.budget:  # the final checkpoint was lost: redo
         return False
-    extra = []  # the row of the final evaluation, logged after the last checkpoint
+    extra = []  # the row of the final evaluation, when it was logged after the last checkpoint
     final = summary.get("final")
-    if cfg.budget % cfg.loop.eval_every and isinstance(final, dict):
+    kept = list(state.get("metrics") or [])
+    logged_last = int(json.loads(kept[-1])["step"]) if kept else -1
+    if logged_last != cfg.budget and isinstance(final, dict):
         order = (
             [k for k in json.loads(state["metrics"][-1]) if k in final]
             if state.get("metrics")

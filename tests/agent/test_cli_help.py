@@ -53,8 +53,8 @@ def test_run_help_gives_defaults_and_meanings(tmp_path: Path) -> None:
     line = next(s for s in out.splitlines() if s.startswith("  loop.eval_points = "))
     assert "12" in line and "log" in line  # from LoopConfig's Attributes section
     line = next(s for s in out.splitlines() if s.startswith("  world_model.kind = "))
-    assert "mlp" in line
-    assert "env=billiards|mjcf|push_blocks|tower" in out  # the groups and their options
+    assert "graph" in line
+    assert "env=billiards|gym|mjcf|push_blocks|tower" in out  # the groups and their options
     assert "contactlab demo" not in out  # examples of this command only
 
 

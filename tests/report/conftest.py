@@ -43,7 +43,7 @@ def metric_rows(scale: float, steps: tuple[int, ...] = (100, 200, 300)) -> list[
     """Synthetic ``metrics.jsonl`` rows: errors falling with steps, scaled by ``scale``."""
     return [
         {
-            "step": float(s),
+            "step": int(s),
             "probe/impact/pos_mm": scale * 10 / (1 + i),
             "probe/free/pos_mm": scale * 2 / (1 + i),
             "probe/contact_gap": 5.0 / (1 + i),
