@@ -27,6 +27,9 @@ from stable_baselines3.common.save_util import load_from_zip_file
 from world_model.checkpoint import load_checkpoint
 from world_model.dataset import load_dataset
 
+# ~85 s each: run with `pytest -m slow` (CI's default selection stays under ~10 min)
+pytestmark = pytest.mark.slow
+
 BUDGET = 1000
 AGENT_ARGS = {
     # PPO checkpoints at rollout starts that are also episode starts: n_steps = one episode.

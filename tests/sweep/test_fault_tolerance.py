@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from agent.sweep.cluster import RaySession
 from world_model.dataset import load_dataset
 
@@ -83,6 +85,7 @@ def test_killed_trial_worker_is_rerun_and_resumes(
     assert row["status"] == "done" and row["attempts"] == "2" and row["env_steps"] == "2000"
 
 
+@pytest.mark.slow  # ~100 s: run with `pytest -m slow`
 def test_killed_sweep_resumes_without_redoing_finished_or_checkpointed_work(
     probe_root: str, tmp_path: Path, cli: Callable[..., list[str]], cli_env: dict[str, str]
 ) -> None:

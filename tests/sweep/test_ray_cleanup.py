@@ -16,6 +16,9 @@ import pytest
 
 from agent.sweep.reaper import MARKER_ENV
 
+# ~115 s each (real Ray started and killed): run with `pytest -m slow`
+pytestmark = pytest.mark.slow
+
 
 def _session_pids() -> dict[int, str]:
     """PID -> command line of every process carrying a contactlab Ray session marker, and of
