@@ -48,7 +48,7 @@ class Progress:
         total: the budget.
         initial: steps already done (a resumed run).
         cycle: steps per rate sample (the training cycle, ``loop.update_every``).
-        alpha: weight of the newest cycle in the moving average.
+        alpha: weight of the newest cycle in the moving average of seconds per step.
         stream: where the plain lines go (default stdout); its ``isatty`` chooses the mode.
         interactive: force the mode (tests); default ``stream.isatty()``.
     """
@@ -65,7 +65,8 @@ class Progress:
         self.total, self.n, self.cycle, self.alpha = total, initial, max(cycle, 1), alpha
         self.stream = stream if stream is not None else sys.stdout
         self.interactive = self.stream.isatty() if interactive is None else interactive
-        self.rate: float | None = None  # steps/s, moving average
+        self.rate: float | None = None  # steps/s: 1 / moving average of seconds per step
+        self._sec: float | None = None
         self._mark = (initial, time.perf_counter())
         self._last_eval: dict[str, float] | None = None
         self._bar: Any = None
@@ -89,10 +90,14 @@ class Progress:
         sampled = n - start >= self.cycle
         if sampled:
             now = time.perf_counter()
-            sample = (n - start) / max(now - t0, 1e-9)
-            self.rate = sample if self.rate is None else (
-                self.alpha * sample + (1 - self.alpha) * self.rate
+            # Average the *time per step*, not the rate: after a fast random warm-up a rate
+            # average would show the warm-up's speed for many slow cycles (and an ETA far too
+            # short); seconds per step follow a slow phase within a few cycles.
+            sample = max(now - t0, 1e-9) / (n - start)
+            self._sec = sample if self._sec is None else (
+                self.alpha * sample + (1 - self.alpha) * self._sec
             )  # fmt: skip
+            self.rate = 1.0 / self._sec
             self._mark = (n, now)
         new_eval = bool(last_eval) and last_eval is not self._last_eval
         if new_eval:

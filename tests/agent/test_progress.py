@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
+
 from agent.progress import Progress, probe_brief
 
 
@@ -44,3 +46,21 @@ def test_probe_brief_with_and_without_constant_velocity() -> None:
     row["probe/contact/pos_mm"] = 2.0
     assert probe_brief(row) == "impact 5.1mm (cv 8.0)  contact 2.0mm"
     assert probe_brief({}) == ""
+
+
+def test_rate_follows_a_slow_phase_after_a_fast_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 steps/s of random warm-up, then 2.5 steps/s of planning: within three cycles the
+    shown rate (and so the ETA) is the slow one within a factor 2, not the warm-up's."""
+    clock = [0.0]
+    monkeypatch.setattr("agent.progress.time.perf_counter", lambda: clock[0])
+    bar = Progress(10_000, cycle=100, stream=io.StringIO(), interactive=False)
+    n = 0
+    for _ in range(10):  # warm-up
+        n += 100
+        clock[0] += 0.5
+        bar.update(n)
+    for _ in range(3):  # planning
+        n += 100
+        clock[0] += 40.0
+        bar.update(n)
+    assert bar.rate is not None and 2.5 <= bar.rate <= 5.0
