@@ -49,7 +49,7 @@ def test_probe_brief_with_and_without_constant_velocity() -> None:
 
 
 def test_rate_follows_a_slow_phase_after_a_fast_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    """200 steps/s of random warm-up, then 2.5 steps/s of planning: within three cycles the
+    """200 steps/s of random warm-up, then 2.5 steps/s of planning: within four cycles the
     shown rate (and so the ETA) is the slow one within a factor 2, not the warm-up's."""
     clock = [0.0]
     monkeypatch.setattr("agent.progress.time.perf_counter", lambda: clock[0])
@@ -59,7 +59,7 @@ def test_rate_follows_a_slow_phase_after_a_fast_warm_up(monkeypatch: pytest.Monk
         n += 100
         clock[0] += 0.5
         bar.update(n)
-    for _ in range(3):  # planning
+    for _ in range(4):  # planning
         n += 100
         clock[0] += 40.0
         bar.update(n)
