@@ -218,6 +218,10 @@ def _cmd_sweep(overrides: list[str], print_config: bool, dry_run: bool = False) 
         for trial in trials:
             print(f"#   {trial.name}: {' '.join(trial.overrides)}")
         return 0
+    from agent.sweep.cluster import check_address
+
+    # a cluster that is not there fails at once, before the plan's calibration runs
+    check_address(cfg.ray.address)
     _print_sweep_plan(cfg, run_overrides)
     if dry_run:
         print("dry run: nothing was run")

@@ -168,6 +168,14 @@ def _interrupt_on_termination() -> dict[int, Any]:
     return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
 
 
+def check_address(address: str | None) -> None:
+    """Before any work: fail at once (:class:`ClusterError`) if ``address`` (or
+    ``$RAY_ADDRESS``) names a ``HOST:PORT`` where nothing listens; a local Ray passes."""
+    address = address or os.environ.get("RAY_ADDRESS") or "local"
+    if address != "local":
+        _check_reachable(address)
+
+
 def _check_reachable(address: str) -> None:
     """Fail in seconds where nothing listens at ``HOST:PORT`` (Ray itself retries for minutes)."""
     host, _, port = address.rpartition(":")
