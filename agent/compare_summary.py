@@ -97,6 +97,7 @@ def summarize(folder: Path, sources: list[str], baseline: str, seeds: int) -> di
     _, base_impact = _curve(data[baseline], "probe/impact/pos_mm")
     threshold = float(np.nanmean(base_impact[:, -1]))
     out: dict[str, Any] = {"protocol": _protocol(data), "threshold_impact_mm": threshold}
+    out["physics_baselines"] = _physics_baselines(data[baseline][0]["rows"][-1])
     out["sources"] = {source: _source_entry(runs, threshold) for source, runs in data.items()}
     base_reach = out["sources"][baseline]["steps_to_threshold"]["mean_curve"]
     base_curves = [_column(run, "probe/impact/pos_mm") for run in data[baseline]]
@@ -156,6 +157,17 @@ def plain_summary(out: dict[str, Any], baseline: str) -> list[str]:
     return lines
 
 
+def _physics_baselines(row: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Final one-step errors of the physics baselines, mm per regime (the same probe set for
+    every run: read from one run's last row); empty for runs logged without them."""
+    out: dict[str, dict[str, float]] = {}
+    for name in ("constant_velocity", "nothing_moves"):
+        values = {r: row.get(f"baseline/{name}/{r}/pos_mm") for r in ("impact", "contact", "free")}
+        if all(isinstance(v, (int, float)) for v in values.values()):
+            out[name] = {r: float(v) for r, v in values.items()}  # type: ignore[arg-type]
+    return out
+
+
 def table(out: dict[str, Any], baseline: str) -> str:
     """A Markdown table of final errors, interaction rates and steps-to-threshold."""
 
@@ -182,6 +194,10 @@ def table(out: dict[str, Any], baseline: str) -> str:
         cells += [ci(final["contact_gap"]), ci(rates["moved1"], 3), ci(rates["moved2"], 3)]
         cells.append("not reached" if reach is None else str(reach))
         lines.append("| " + " | ".join(cells) + " |")
+    for name, errs in out.get("physics_baselines", {}).items():  # the bar to clear
+        label = name.replace("_", " ") + " (no learning)"
+        row = [label, "-", *(f"{errs[r]:.2f}" for r in ("impact", "contact", "free"))]
+        lines.append("| " + " | ".join(row + ["-"] * (len(columns) - len(row))) + " |")
     lines += [
         "",
         f"Threshold: {baseline}'s final impact error, {out['threshold_impact_mm']:.2f} mm.",

@@ -31,6 +31,9 @@ def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
     assert set(summary["sources"]) == set(SOURCES) and "active_vs_random_speedup" in summary
     assert all("speedup_vs_baseline" in e for e in summary["sources"].values())
     assert (folder / "table.md").exists() and summary["plain_summary"]
+    cv = summary["physics_baselines"]["constant_velocity"]  # the bar every source must clear
+    assert set(cv) == {"impact", "contact", "free"} and all(v > 0 for v in cv.values())
+    assert "| constant velocity (no learning) | - |" in (folder / "table.md").read_text()
     for source in SOURCES:
         data = load_dataset(folder / f"runs/{source}-s0/data")
         assert len(data) == 400
