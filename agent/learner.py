@@ -24,7 +24,7 @@ from world_model.dataset import DatasetWriter
 from world_model.inference import predict_mean
 from world_model.metrics_log import MetricsLogger
 from world_model.models.base import LatentDynamicsModel
-from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe, vs_cv
+from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe, with_baselines
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer, NonFiniteUpdateError
 
@@ -141,8 +141,7 @@ class ActiveLearner:
             metrics = self.probe_metrics()
         finally:
             model.train()
-        metrics.update(self.baselines)
-        metrics.update(vs_cv(metrics))
+        metrics = with_baselines(metrics, self.baselines)
         metrics.update(self._train_log)
         metrics.update(self.interaction.flush())
         metrics["wm/updates"] = float(self.updates)

@@ -28,7 +28,7 @@ from world_model.checkpoint import load_checkpoint, save_checkpoint
 from world_model.dataset import Transitions, load_dataset
 from world_model.metrics_log import MetricsLogger
 from world_model.models import build_model
-from world_model.probe import baseline_metrics, evaluate_on_probe, vs_cv
+from world_model.probe import baseline_metrics, evaluate_on_probe, with_baselines
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
@@ -146,8 +146,6 @@ def _evaluate(model: Any, probe: Any, baselines: dict[str, float]) -> dict[str, 
     velocity (``probe/.../vs_cv``)."""
     model.eval()
     try:
-        metrics = {**evaluate_on_probe(model, probe), **baselines}
+        return with_baselines(evaluate_on_probe(model, probe), baselines)
     finally:
         model.train()
-    metrics.update(vs_cv(metrics))
-    return metrics

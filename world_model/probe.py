@@ -288,6 +288,14 @@ def baseline_metrics(probe: ProbeSet, dt: float) -> dict[str, float]:
     return out
 
 
+def with_baselines(metrics: dict[str, float], baselines: dict[str, float]) -> dict[str, float]:
+    """``metrics`` (a model's ``probe/...``) with the baselines' keys and the ``vs_cv`` ratios
+    added: the row every evaluation logs."""
+    out = {**metrics, **baselines}
+    out.update(vs_cv(out))
+    return out
+
+
 def vs_cv(metrics: dict[str, float], prefix: str = "probe") -> dict[str, float]:
     """``{prefix}/<group>/vs_cv``: every ``{prefix}/<group>/pos_mm`` (and rollout ``final_mm``)
     divided by constant velocity's on the same group (from ``baseline/constant_velocity/...``

@@ -27,7 +27,7 @@ from envs.layout import EntityLayout
 from world_model.config import WorldModelConfig
 from world_model.dataset import load_dataset
 from world_model.models import build_model
-from world_model.probe import baseline_metrics, evaluate_on_probe, load_probe_set, vs_cv
+from world_model.probe import baseline_metrics, evaluate_on_probe, load_probe_set, with_baselines
 from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
@@ -65,9 +65,8 @@ def main() -> None:
             continue
         model.eval()
         with torch.no_grad():
-            m = {**evaluate_on_probe(model, probe), **baselines}
+            m = with_baselines(evaluate_on_probe(model, probe), baselines)
         model.train()
-        m.update(vs_cv(m))
         row = {
             part: {r: round(m.get(f"probe/{pre}{r}/vs_cv", float("nan")), 2) for r in REGIMES}
             for part, pre in (("whole", ""), ("reach", "reach/"), ("beyond", "beyond/"))
