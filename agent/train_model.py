@@ -22,10 +22,9 @@ from agent.make_env import make_env
 from agent.probes import ensure_probe_set
 from agent.run_dir import config_hash, lock_run_dir, open_run_dir, write_json_atomic
 from envs import SCENES
-from envs.layout import EntityLayout
 from envs.scene import ContactSceneEnv
 from world_model.checkpoint import load_checkpoint, save_checkpoint
-from world_model.dataset import Transitions, load_dataset
+from world_model.dataset import Transitions, layout_identity, load_dataset
 from world_model.metrics_log import MetricsLogger
 from world_model.models import build_model
 from world_model.probe import baseline_metrics, evaluate_on_probe, with_baselines
@@ -68,8 +67,15 @@ def _train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
         raise ConfigError(
             f"dataset={cfg.dataset} has no actions; train-model needs action-labelled data"
         )
+    if layout_identity(scene.layout.to_dict()) != layout_identity(data.meta.layout):
+        raise ConfigError(
+            f"dataset={cfg.dataset} has other entities than env={cfg.env.name} with these "
+            f"settings ({[e['name'] for e in data.meta.layout['entities']]} vs "
+            f"{list(scene.layout.names)}); use the env.entities/env.links it was recorded with"
+        )
     probe = ensure_probe_set(cfg.probe, cfg.env, scene)
     dt = scene.dt
+    layout = scene.layout  # the dataset's, plus the entity extents older datasets lack
     env.close()
 
     name = cfg.run_name or f"train-model-{cfg.env.name}-{config_hash(resolved)}"
@@ -77,7 +83,6 @@ def _train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
     torch.set_num_threads(cfg.train.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    layout = EntityLayout.from_dict(data.meta.layout)
     replay = Replay(len(data), layout.obs_dim, data.meta.action_dim, layout.n_entities, rng)
     replay.extend(data)
     model = build_model(cfg.world_model, layout, data.meta.action_dim, dt)

@@ -151,7 +151,27 @@ def _entity(model: mujoco.MjModel, body: int, kind: str) -> Entity:
         kind,
         body,
         (float(model.body_subtreemass[body]), size, friction),
+        body_extents(model, geoms),
     )
+
+
+_CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
+
+
+def body_extents(model: mujoco.MjModel, geoms: np.ndarray) -> tuple[float, float, float]:
+    """Half-sizes of the smallest box centred on the body origin, axes along the body frame,
+    that holds the geoms' bounding boxes (MuJoCo's ``geom_aabb``, placed by ``geom_pos`` and
+    ``geom_quat``). Unbounded geoms (planes) are left out."""
+    half = np.zeros(3)
+    for g in geoms:
+        centre, size = model.geom_aabb[g, :3], model.geom_aabb[g, 3:]
+        if not np.all(np.isfinite(size)) or size.max() > 1e3:
+            continue
+        rot = np.empty(9)
+        mujoco.mju_quat2Mat(rot, model.geom_quat[g])
+        corners = (_CORNERS * size + centre) @ rot.reshape(3, 3).T + model.geom_pos[g]
+        half = np.maximum(half, np.abs(corners).max(axis=0))
+    return (float(half[0]), float(half[1]), float(half[2]))
 
 
 def find_support_geoms(model: mujoco.MjModel, names: tuple[str, ...] | None = None) -> np.ndarray:

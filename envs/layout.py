@@ -43,12 +43,17 @@ class Entity:
         body_id: MuJoCo body id.
         props: static properties ``(mass kg, size m, friction)`` for models that condition on
             them; ``size`` is the radius of the geom's bounding sphere.
+        extents: half-sizes ``(x, y, z)`` in the body frame of a box centred on the body origin
+            that holds all its geoms (shape-aware contact features use it); ``None`` in layouts
+            saved before it existed, where :meth:`EntityLayout.extents_array` falls back to the
+            bounding sphere.
     """
 
     name: str
     kind: str
     body_id: int
     props: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    extents: tuple[float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ENTITY_KINDS:
@@ -89,6 +94,14 @@ class EntityLayout:
         """Static properties, shape ``(n_entities, 3)``: mass, size, friction."""
         return np.array([e.props for e in self.entities], dtype=np.float32).reshape(-1, 3)
 
+    def extents_array(self) -> np.ndarray:
+        """Body-frame half-sizes, shape ``(n_entities, 3)``; an entity saved without them gets
+        its bounding-sphere radius on every axis."""
+        return np.array(
+            [e.extents if e.extents is not None else (e.props[1],) * 3 for e in self.entities],
+            dtype=np.float32,
+        ).reshape(-1, 3)
+
     def split(self, obs: np.ndarray) -> np.ndarray:
         """Reshape ``(..., obs_dim)`` observations to ``(..., n_entities, feature_dim)``."""
         obs = np.asarray(obs)
@@ -105,6 +118,7 @@ class EntityLayout:
             "features": {k: [s.start, s.stop] for k, s in self.features.items()},
             "entities": [
                 {"name": e.name, "kind": e.kind, "body_id": e.body_id, "props": list(e.props)}
+                | ({} if e.extents is None else {"extents": list(e.extents)})
                 for e in self.entities
             ],
         }
@@ -112,7 +126,13 @@ class EntityLayout:
     @classmethod
     def from_dict(cls, d: dict) -> EntityLayout:
         entities = tuple(
-            Entity(x["name"], x["kind"], int(x["body_id"]), tuple(x["props"]))
+            Entity(
+                x["name"],
+                x["kind"],
+                int(x["body_id"]),
+                tuple(x["props"]),
+                tuple(x["extents"]) if x.get("extents") is not None else None,
+            )
             for x in d["entities"]
         )
         features = {k: slice(int(a), int(b)) for k, (a, b) in d["features"].items()}

@@ -47,6 +47,18 @@ class WorldModelConfig:
         input_noise: graph: training inputs are noised by this many one-step-change stds
             (velocities; positions by the same times ``dt``), so the model learns to correct
             its own small errors in rollouts. 0 turns it off.
+        shape_features: graph: contact features from each entity's extents (its body-frame
+            box, ``EntityLayout.extents_array``): node world-frame half-sizes, lowest point
+            now and after a constant-velocity step; edge gap along the centre line (box support
+            functions instead of bounding spheres), closing speed, and the gap after a
+            constant-velocity step, so the network sees whether and how deep a contact begins
+            within the step.
+        lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
+            over this many updates, then stays there (the schedule follows the trainer's update
+            count, so a resumed run continues it). 0: constant ``lr``.
+        huber: graph: the per-feature error is squared up to this many target stds and grows
+            linearly beyond (pseudo-Huber), so the rare huge errors of launches and impacts do
+            not drown the precision of the common steps. 0: plain squared error.
         max_nonfinite: consecutive non-finite updates tolerated before the trainer raises.
         snapshot_every: the trainer keeps a copy of the last good parameters and optimizer
             state, refreshed every this many good updates (restored if parameters go bad).
@@ -71,6 +83,9 @@ class WorldModelConfig:
     readout_weight: float = 1.0
     message_steps: int = 2
     input_noise: float = 0.0
+    shape_features: bool = False
+    huber: float = 0.0
+    lr_decay_updates: int = 0
     max_nonfinite: int = 5
     snapshot_every: int = 10
 
@@ -102,6 +117,14 @@ class WorldModelConfig:
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"WorldModelConfig.{name} must be > 0, got {value!r}")
+        n = self.lr_decay_updates
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(
+                "WorldModelConfig.lr_decay_updates must be an integer >= 0, got "
+                f"{self.lr_decay_updates!r}"
+            )
+        if not 0.0 <= self.huber < 1e3:
+            raise ValueError(f"WorldModelConfig.huber must be in [0, 1000), got {self.huber!r}")
         if not 0.0 <= self.input_noise < 10.0:
             raise ValueError(
                 f"WorldModelConfig.input_noise must be in [0, 10), got {self.input_noise!r}"

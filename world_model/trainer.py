@@ -112,6 +112,7 @@ class ModelTrainer:
         names = list(losses)
         values = torch.stack([*(v.detach() for v in losses.values()), grad_norm]).tolist()
         if all(math.isfinite(v) for v in values):
+            self._set_lr()
             self.optimizer.step()
             self.model.after_step()
             self.updates += 1
@@ -126,6 +127,20 @@ class ModelTrainer:
         metrics["wm/skipped_nonfinite"] = float(self.skipped)
         metrics["wm/updates"] = float(self.updates)
         return metrics
+
+    def current_lr(self) -> float:
+        """The learning rate of the next update: ``lr``, or with ``lr_decay_updates`` a cosine
+        from ``lr`` down to ``lr / 10`` over that many applied updates, then flat."""
+        n = getattr(self.cfg, "lr_decay_updates", 0)  # the pixel model has no schedule
+        if n <= 0:
+            return self.cfg.lr
+        frac = min(self.updates / n, 1.0)
+        return self.cfg.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * frac)))
+
+    def _set_lr(self) -> None:
+        lr = self.current_lr()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def _on_nonfinite(self, values: dict[str, float]) -> None:
         self.optimizer.zero_grad(set_to_none=True)

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from envs.layout import Entity, EntityLayout
 from envs.regimes import Regime
 from world_model.config import WorldModelConfig
+from world_model.dataset import layout_identity
 from world_model.evaluation import (
     constant_velocity,
     constant_velocity_rollout,
@@ -145,3 +147,143 @@ def test_graph_model_learns_bounces_and_beats_constant_velocity() -> None:
     # ...while staying close to exact in free flight (constant velocity's 0 mm; a ball moves
     # ~70 mm a step; measured 3.7 mm).
     assert got["probe/free/pos_mm"] < 6.0
+
+
+def _two_boxes(extents: tuple[float, float, float] | None) -> EntityLayout:
+    return EntityLayout(
+        entities=(
+            Entity("a", "object", 1, (1.0, 0.1, 0.5), extents),
+            Entity("b", "object", 2, (1.0, 0.1, 0.5), extents),
+        )
+    )
+
+
+def test_shape_features_give_the_gap_between_boxes_and_to_the_floor() -> None:
+    """Two boxes of half-sizes (0.05, 0.02, 0.01), the second 0.13 m along x of the first and
+    closing at 1 m/s: their faces are 0.13 - 0.05 - 0.05 = 0.03 m apart (a bounding-sphere gap
+    would say 0.13 - 2 * 0.0548 = 0.020), 0.02 m closer after a step of 0.02 s. Turned 90
+    degrees about z, the second box's half-size along x is 0.02: the gap is 0.06 m."""
+    dt = 0.02
+    cfg = WorldModelConfig(kind="graph", hidden=8, entity_latent_dim=8, n_members=1, depth=1)
+    cfg_shape = WorldModelConfig(**{**cfg.__dict__, "shape_features": True})
+    layout = _two_boxes((0.05, 0.02, 0.01))
+    plain = build_model(cfg, layout, 0, dt=dt)
+    model = build_model(cfg_shape, layout, 0, dt=dt)
+    assert isinstance(model, GraphPhysicsModel) and isinstance(plain, GraphPhysicsModel)
+    obs = np.zeros((2, 2, 13), np.float32)
+    obs[:, :, 3] = 1.0  # identity quaternions
+    obs[:, 0, 0:3] = (0.0, 0.0, 0.011)  # lowest point 1 mm above z = 0
+    obs[:, 1, 0:3] = (0.13, 0.0, 0.2)
+    obs[:, 0, 7:10] = (0.5, 0.0, -0.1)
+    obs[:, 1, 7:10] = (-0.5, 0.0, 0.0)
+    half_turn = np.sqrt(0.5)
+    obs[1, 1, 3:7] = (half_turn, 0.0, 0.0, half_turn)  # 90 degrees about z
+    x = torch.from_numpy(obs.reshape(1, 2, -1))
+    nodes, edges = model._graph_inputs(x, x.new_zeros(1, 2, 0))
+    n0, e0 = plain._graph_inputs(x, x.new_zeros(1, 2, 0))
+    assert nodes.shape[-1] == n0.shape[-1] + 5 and edges.shape[-1] == e0.shape[-1] + 3
+    length = model.length
+    node = nodes[0, :, 0, -5:].numpy() * length  # entity a: half-sizes, low, low after a step
+    np.testing.assert_allclose(node[0], [0.05, 0.02, 0.01, 0.001, 0.001 - 0.1 * dt], atol=1e-6)
+    node_b = nodes[0, 1, 1, -5:].numpy() * length  # the turned box: x and y half-sizes swap
+    np.testing.assert_allclose(node_b[:3], [0.02, 0.05, 0.01], atol=1e-6)
+    # Edge 0 is b seen from a; b is 0.189 m higher, so the centre line is tilted: the gap is
+    # the distance less both boxes' support along it.
+    dp = obs[:, 1, 0:3] - obs[:, 0, 0:3]
+    dist = np.linalg.norm(dp, axis=-1)
+    u = dp / dist[:, None]
+    support_a = np.abs(u) @ np.array([0.05, 0.02, 0.01])
+    support_b = np.abs(u) @ np.array([[0.05, 0.02, 0.01], [0.02, 0.05, 0.01]]).T
+    gap = dist - support_a - np.diag(support_b)
+    closing = -((obs[:, 1, 7:10] - obs[:, 0, 7:10]) * u).sum(-1) * dt
+    got = edges[0, :, 0, -3:].numpy() * length
+    np.testing.assert_allclose(got[:, 0], gap, atol=1e-6)
+    np.testing.assert_allclose(got[:, 1], closing, atol=1e-6)
+    np.testing.assert_allclose(got[:, 2], gap - closing, atol=1e-6)
+
+
+def test_shape_features_on_level_boxes_are_the_face_gap() -> None:
+    dt = 0.02
+    cfg = WorldModelConfig(
+        kind="graph", hidden=8, entity_latent_dim=8, n_members=1, depth=1, shape_features=True
+    )
+    model = build_model(cfg, _two_boxes((0.05, 0.02, 0.01)), 0, dt=dt)
+    obs = np.zeros((1, 2, 13), np.float32)
+    obs[:, :, 3] = 1.0
+    obs[0, 1, 0] = 0.13
+    obs[0, 1, 7] = -1.0  # b closes at 1 m/s
+    x = torch.from_numpy(obs.reshape(1, 1, -1))
+    _, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
+    got = edges[0, 0, 0, -3:].numpy() * model.length  # type: ignore[union-attr]
+    np.testing.assert_allclose(got, [0.03, 0.02, 0.01], atol=1e-6)
+
+
+def test_layout_extents_round_trip_and_fall_back_to_the_bounding_sphere() -> None:
+    new = _two_boxes((0.05, 0.02, 0.01))
+    old = _two_boxes(None)
+    assert EntityLayout.from_dict(new.to_dict()) == new
+    assert EntityLayout.from_dict(old.to_dict()) == old
+    assert "extents" not in old.to_dict()["entities"][0]
+    np.testing.assert_allclose(old.extents_array(), 0.1)
+    assert layout_identity(old.to_dict()) == layout_identity(new.to_dict())
+
+
+def test_scene_extents_come_from_the_geoms() -> None:
+    """PushBlocks' boxes and pusher cylinder; a box geom placed off the body origin and turned
+    90 degrees about z in a body of its own."""
+    import mujoco
+
+    from envs.entities import body_extents
+    from envs.push_blocks import PushBlocksEnv
+
+    env = PushBlocksEnv()
+    ext = {e.name: e.extents for e in env.layout.entities}
+    env.close()
+    assert ext["pusher"] == pytest.approx((0.025, 0.025, 0.02))
+    assert ext["block_d"] == pytest.approx((0.06, 0.03, 0.03))
+    m = mujoco.MjModel.from_xml_string(
+        '<mujoco><worldbody><body name="b"><freejoint/>'
+        '<geom type="box" size="0.1 0.02 0.03" pos="0.2 0 0" euler="0 0 90"/>'
+        '<geom type="sphere" size="0.01" pos="0 0 -0.1"/></body></worldbody></mujoco>'
+    )
+    body = m.body("b").id
+    got = body_extents(m, np.flatnonzero(m.geom_bodyid == body))
+    assert got == pytest.approx((0.22, 0.1, 0.11))
+
+
+def test_huber_loss_is_squared_error_near_zero_and_smaller_far_out() -> None:
+    layout = toy_layout(2)
+    t = toy_transitions(20, 4, np.random.default_rng(0), n_objects=2, speed=2.0)
+    rep = Replay(len(t), layout.obs_dim, 2, layout.n_entities, np.random.default_rng(1))
+    rep.extend(t)
+    batch = rep.sample_sequences(64, 1)
+    losses = {}
+    for delta in (0.0, 1.0, 900.0):
+        torch.manual_seed(0)
+        cfg = WorldModelConfig(
+            kind="graph", hidden=16, entity_latent_dim=8, n_members=1, depth=1, horizon=1,
+            huber=delta,
+        )  # fmt: skip
+        model = build_model(cfg, layout, 2, dt=DT)
+        model.update_normalizers(batch)  # type: ignore[arg-type]
+        losses[delta] = float(model.loss(batch)["recon"])  # type: ignore[arg-type]
+    assert losses[1.0] < losses[900.0] <= losses[0.0]
+    assert losses[900.0] == pytest.approx(losses[0.0], rel=0.1)
+    assert losses[1.0] < 0.9 * losses[0.0]
+    with pytest.raises(ValueError, match="huber"):
+        WorldModelConfig(huber=-1.0)
+
+
+def test_learning_rate_decays_along_a_cosine_and_stays() -> None:
+    cfg = WorldModelConfig(kind="mlp", hidden=8, latent_dim=4, n_members=1, horizon=1, lr=1e-3,
+                           lr_decay_updates=10)  # fmt: skip
+    trainer = ModelTrainer(build_model(cfg, toy_layout(1), 2), cfg)
+    got = []
+    for updates in (0, 5, 10, 20):
+        trainer.updates = updates
+        got.append(trainer.current_lr())
+    assert got == pytest.approx([1e-3, 0.55e-3, 1e-4, 1e-4])
+    flat = WorldModelConfig(kind="mlp", hidden=8, latent_dim=4, n_members=1, horizon=1)
+    assert ModelTrainer(build_model(flat, toy_layout(1), 2), flat).current_lr() == flat.lr
+    with pytest.raises(ValueError, match="lr_decay_updates"):
+        WorldModelConfig(lr_decay_updates=-1)

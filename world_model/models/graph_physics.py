@@ -100,6 +100,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
     receivers: Tensor
     senders: Tensor
     radius: Tensor
+    extents: Tensor
 
     def __init__(
         self, cfg: WorldModelConfig, layout: EntityLayout, action_dim: int, dt: float
@@ -115,6 +116,12 @@ class GraphPhysicsModel(LatentDynamicsModel):
         static = torch.from_numpy(_static_features(layout))
         self.register_buffer("static", static)
         self.register_buffer("radius", torch.from_numpy(layout.props_array()[:, 1].copy()))
+        # Not saved: it derives from the layout (checkpoints from before it load as they are).
+        self.register_buffer("extents", torch.from_numpy(layout.extents_array()), persistent=False)
+        sizes = layout.props_array()[:, 1]
+        # Length unit of the shape features: the scene's typical body size.
+        self.length = float(sizes[sizes > 0].mean()) if (sizes > 0).any() else 1.0
+        n_shape_node, n_shape_edge = (5, 3) if cfg.shape_features else (0, 0)
         recv = [i for i in range(e) for j in range(e) if j != i]
         send = [j for i in range(e) for j in range(e) if j != i]
         self.register_buffer("receivers", torch.tensor(recv, dtype=torch.long))
@@ -123,8 +130,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         self.target_norm = RunningNormalizer(e * _N_OUT, _TARGET_MIN_STD)
         self.pos_res_norm = RunningNormalizer(e * 3, _TARGET_MIN_STD)  # pos' - pos - v dt
 
-        node_in = 3 + 9 + 3 + 3 + static.shape[1] + action_dim  # pos, rot, v, w, static, a
-        edge_in = 3 + 3 + 1 + 1 + 3 + 3  # dp world, dp local, dist, gap, dv, dw
+        node_in = 3 + 9 + 3 + 3 + static.shape[1] + action_dim + n_shape_node
+        edge_in = 3 + 3 + 1 + 1 + 3 + 3 + n_shape_edge  # dp world, dp local, dist, gap, dv, dw
         self.encoder = config_mlp(cfg, node_in, zl)
         # The first layer of every edge MLP is split into an edge, a receiver and a sender
         # projection; the node ones are computed once per entity and gathered per pair.
@@ -176,16 +183,53 @@ class GraphPhysicsModel(LatentDynamicsModel):
         dist = dp.norm(dim=-1, keepdim=True)
         gap = dist - (self.radius[r] + self.radius[s]).unsqueeze(-1)
         scale = std[_POS].mean()
+        dvel = vel[:, :, s] - vel[:, :, r]
         edges = torch.cat(
             [
                 dp / scale,
                 local / scale,
                 dist / scale,
                 gap / scale,
-                (vel[:, :, s] - vel[:, :, r]) / std[_VEL],
+                dvel / std[_VEL],
                 (ang[:, :, s] - ang[:, :, r]) / std[_ANG],
             ],
             dim=-1,
+        )
+        if self.cfg.shape_features:
+            nodes, edges = self._shape_features(nodes, edges, rot, pos, vel, dp, local, dist, dvel)
+        return nodes, edges
+
+    def _shape_features(
+        self,
+        nodes: Tensor,
+        edges: Tensor,
+        rot: Tensor,
+        pos: Tensor,
+        vel: Tensor,
+        dp: Tensor,
+        local: Tensor,
+        dist: Tensor,
+        dvel: Tensor,
+    ) -> tuple[Tensor, Tensor]:
+        """Append the contact-geometry features (``shape_features``), in units of the scene's
+        typical body size: per node the world-frame half-sizes of the entity's box and its
+        lowest point now and after a constant-velocity step; per edge the gap between the two
+        boxes along the centre line (support functions), the closing speed times ``dt`` and
+        the gap left after a constant-velocity step (negative: a contact begins within it)."""
+        ext, r, s, length = self.extents, self.receivers, self.senders, self.length
+        half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
+        low = pos[..., 2:3] - half[..., 2:3]
+        low_next = low + vel[..., 2:3] * self.dt
+        nodes = torch.cat([nodes, half / length, low / length, low_next / length], dim=-1)
+        u_r = local / dist.clamp(min=1e-6)  # centre line in the receiver's frame
+        u_s = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, s], dp) / dist.clamp(min=1e-6)
+        support = (u_r.abs() * ext[r]).sum(-1, keepdim=True) + (u_s.abs() * ext[s]).sum(
+            -1, keepdim=True
+        )
+        box_gap = dist - support
+        closing = -(dvel * dp).sum(-1, keepdim=True) / dist.clamp(min=1e-6) * self.dt
+        edges = torch.cat(
+            [edges, box_gap / length, closing / length, (box_gap - closing) / length], dim=-1
         )
         return nodes, edges
 
@@ -252,7 +296,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
 
     def _state_error(self, pred: Tensor, true: Tensor) -> Tensor:
         """``(M, B)`` mean squared error of position, velocity and angular velocity, each in
-        units of its per-entity one-step std (position: the residual over constant velocity)."""
+        units of its per-entity one-step std (position: the residual over constant velocity);
+        pseudo-Huber beyond ``huber`` stds when that is set."""
         m, b = pred.shape[:2]
         p = pred.reshape(m, b, self.n_entities, 13)
         t = true.reshape(b, self.n_entities, 13)
@@ -266,6 +311,9 @@ class GraphPhysicsModel(LatentDynamicsModel):
             ],
             dim=-1,
         )
+        delta = self.cfg.huber
+        if delta > 0:  # pseudo-Huber: e^2 near 0, 2 delta |e| far out
+            return (2 * delta**2 * (torch.sqrt(1 + (err / delta) ** 2) - 1)).mean((-1, -2))
         return err.pow(2).mean((-1, -2))
 
     def loss(self, batch: SequenceBatch) -> dict[str, Tensor]:

@@ -20,12 +20,13 @@ import argparse
 import json
 import time
 
+import gymnasium as gym
 import numpy as np
 import torch
 
-from envs.layout import EntityLayout
+import envs  # noqa: F401  (registers the scenes)
 from world_model.config import WorldModelConfig
-from world_model.dataset import load_dataset
+from world_model.dataset import layout_identity, load_dataset
 from world_model.models import build_model
 from world_model.probe import baseline_metrics, evaluate_on_probe, load_probe_set, with_baselines
 from world_model.replay import Replay
@@ -42,22 +43,30 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--eval", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dt", type=float, default=0.02, help="env step, s (PushBlocks: 0.02)")
     p.add_argument("--cfg", default="{}", help="WorldModelConfig fields as JSON")
     a = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
     data, probe = load_dataset(a.data), load_probe_set(a.probe)
-    layout = EntityLayout.from_dict(data.meta.layout)
+    # The scene's own layout (with the entity extents datasets saved before them lack) and
+    # step length; the data must have been recorded on that scene.
+    env = gym.make(data.meta.env_id)
+    scene = env.unwrapped
+    if scene.scene_hash != data.meta.mjcf_sha256 or layout_identity(
+        scene.layout.to_dict()
+    ) != layout_identity(data.meta.layout):
+        raise SystemExit(f"{a.data} was recorded on another version of {data.meta.env_id}")
+    layout, dt = scene.layout, scene.dt
+    env.close()
     cfg = WorldModelConfig(**json.loads(a.cfg))
     replay = Replay(
         len(data), layout.obs_dim, data.meta.action_dim, layout.n_entities,
         np.random.default_rng(a.seed),
     )  # fmt: skip
     replay.extend(data)
-    model = build_model(cfg, layout, data.meta.action_dim, a.dt)
+    model = build_model(cfg, layout, data.meta.action_dim, dt)
     trainer = ModelTrainer(model, cfg)
-    baselines = baseline_metrics(probe, a.dt)
+    baselines = baseline_metrics(probe, dt)
     start = time.time()
     for update in range(1, a.updates + 1):
         trainer.update(replay.sample_sequences(a.batch, cfg.horizon))
