@@ -1,0 +1,89 @@
+"""Where a world model's error is: one-step object position error per regime, pair kind and
+reach part, for constant velocity and (optionally) a trained run's model, with each group's
+share of constant velocity's error in its regime; and the agent's own velocity error.
+
+Usage: python docs/results/wm_vs_physics/breakdown.py PROBE_DIR [RUN_DIR]
+
+RUN_DIR is a `contactlab train-model` run folder (its config.yaml and checkpoint.pt).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import gymnasium as gym
+import numpy as np
+import torch
+from omegaconf import OmegaConf
+
+import envs  # noqa: F401  (registers the scenes)
+from envs.regimes import PairKind, Regime
+from world_model.checkpoint import load_checkpoint
+from world_model.config import WorldModelConfig
+from world_model.evaluation import constant_velocity, reach_mask
+from world_model.inference import predict_mean
+from world_model.models import build_model
+from world_model.probe import load_probe_set
+from world_model.trainer import ModelTrainer
+
+
+def main() -> None:
+    if len(sys.argv) not in (2, 3):
+        raise SystemExit(__doc__)
+    probe = load_probe_set(sys.argv[1])
+    d, layout = probe.data, probe.layout
+    env = gym.make(d.meta.env_id)
+    dt = env.unwrapped.dt  # type: ignore[attr-defined]
+    scene_layout = env.unwrapped.layout  # type: ignore[attr-defined]
+    env.close()
+    preds = {"cv": constant_velocity(d.obs, layout, dt)}
+    if len(sys.argv) == 3:
+        run = sys.argv[2]
+        section = OmegaConf.to_container(OmegaConf.load(f"{run}/config.yaml").world_model)
+        assert isinstance(section, dict)
+        fields = WorldModelConfig.__dataclass_fields__
+        cfg = WorldModelConfig(**{k: v for k, v in section.items() if k in fields})
+        model = build_model(cfg, scene_layout, d.meta.action_dim, dt)
+        ModelTrainer(model, cfg).load_state_dict(load_checkpoint(f"{run}/checkpoint.pt")["trainer"])
+        model.eval()
+        with torch.no_grad():
+            preds["model"] = predict_mean(model, d.obs, d.action)
+    true = layout.split(d.next_obs)
+    pos_err = {k: np.linalg.norm(layout.split(p)[..., 0:3] - true[..., 0:3], axis=-1) * 1000
+               for k, p in preds.items()}  # fmt: skip
+    objects = layout.indices("object")
+    reach = reach_mask(d.obs, d.next_obs, layout)
+    for regime in (Regime.IMPACT, Regime.CONTACT, Regime.FREE):
+        in_regime = np.zeros_like(d.regime, bool)
+        in_regime[:, objects] = d.regime[:, objects] == int(regime)
+        total = pos_err["cv"][in_regime].sum()
+        means = " ".join(f"{k}={v[in_regime].mean():.2f}" for k, v in pos_err.items())
+        print(f"{regime.name.lower()} (n={in_regime.sum()}): {means} mm")
+        for kind in PairKind:
+            for part, mask in (("reach", reach), ("beyond", ~reach)):
+                group = in_regime & (d.pair_kind == int(kind)) & mask
+                if group.any():
+                    errs = " ".join(f"{k}={v[group].mean():.2f}" for k, v in pos_err.items())
+                    share = pos_err["cv"][group].sum() / total
+                    print(f"  {kind.name.lower():14s} {part:7s} n={group.sum():5d} {errs}"
+                          f"  share of cv error {share:.2f}")  # fmt: skip
+    agent = layout.indices("agent")
+    free = np.all(d.regime[:, agent] == int(Regime.FREE), axis=1)  # the agent touches nothing
+    v_true = true[:, agent, 7:10]
+    for k, p in preds.items():
+        err = np.linalg.norm(layout.split(p)[:, agent, 7:10] - v_true, axis=-1)
+        print(f"agent velocity error {k}: {err.mean():.4f} m/s, on its free steps "
+              f"{err[free].mean():.4f}")  # fmt: skip
+    # What a linear least-squares fit of the agent's next velocity on its velocity and the
+    # action reaches on the same free steps (fit and scored on the probe: a floor, not a model).
+    v0 = layout.split(d.obs)[free][:, agent, 7:10].reshape(int(free.sum()), -1)
+    feats = np.c_[v0, d.action[free], np.ones(int(free.sum()))]
+    target = v_true[free].reshape(len(feats), -1)
+    coef, *_ = np.linalg.lstsq(feats, target, rcond=None)
+    resid = (feats @ coef - target).reshape(len(feats), len(agent), 3)
+    print(f"agent velocity error of a linear fit on its free steps: "
+          f"{np.linalg.norm(resid, axis=-1).mean():.4f} m/s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
