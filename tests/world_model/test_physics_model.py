@@ -90,9 +90,12 @@ def test_reach_mask_and_ratios() -> None:
     assert ratios == {"probe/impact/vs_cv": 0.25, "probe/rollout/impact_seq/final_vs_cv": 0.5}
 
 
-def test_graph_model_with_zero_output_is_constant_velocity() -> None:
+@pytest.mark.parametrize("options", [{}, {"shape_features": True, "huber": 1.0}])
+def test_graph_model_with_zero_output_is_constant_velocity(options: dict) -> None:
     layout = toy_layout(2)
-    cfg = WorldModelConfig(kind="graph", hidden=16, entity_latent_dim=8, n_members=2, depth=1)
+    cfg = WorldModelConfig(
+        kind="graph", hidden=16, entity_latent_dim=8, n_members=2, depth=1, **options
+    )
     model = build_model(cfg, layout, 2, dt=DT)
     assert isinstance(model, GraphPhysicsModel)
     with torch.no_grad():
