@@ -141,7 +141,7 @@ class EntityStateReader:
         self._cross = (~origin_is_com).astype(np.int8)
         self._native = _native_runtime(native)
         self._data: mujoco.MjData | None = None  # the MjData whose array addresses are cached
-        self._arrays = np.zeros(4, dtype=np.uint64)
+        self._arrays = np.zeros(4, dtype=np.int64)
 
     def __call__(self, data: mujoco.MjData) -> np.ndarray:
         """Entity states now, shape ``(n_entities, 13)``."""
@@ -288,6 +288,7 @@ class ContactLabeler:
         self._native_summary = native
         self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
         self._native_qvel = np.zeros(model.nv)
+        self._native_arrays = np.zeros(4, dtype=np.int64)
         self._prev_pairs: set[int] = set()
         # Touches of the last examined contact list, reused while the list does not change.
         self._list_mask = np.zeros(self.n_entities, dtype=np.int8)
@@ -377,6 +378,7 @@ class ContactLabeler:
             return False
         self._native_data = data
         self._native_qvel = data.qvel  # a view whose address is fixed for data's lifetime
+        self._native_arrays = rt.data_arrays(data)
         return True
 
     def _step_native(self, data: mujoco.MjData, n_substeps: int) -> None:
@@ -623,6 +625,18 @@ class ContactLabeler:
         """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``
         (Euler family) or from ``J(point) qvel_before`` (RK4)."""
         m = self.model
+        if self._native is not None and data is self._native_data and not self.runge_kutta:
+            out = np.empty(len(idx))
+            native.approach_speeds(
+                data._address,
+                self._native.layout,
+                idx,
+                m.geom_bodyid,
+                m.body_rootid,
+                self._native_arrays,
+                out,
+            )
+            return out
         contact = data.contact
         geom = contact.geom[idx]
         pos = contact.pos[idx]

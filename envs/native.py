@@ -50,7 +50,7 @@ from numba.extending import intrinsic
 
 def _call_md_intrinsic(typingctx, fn, m, d):
     """Call ``void fn(const mjModel*, mjData*)`` at address ``fn``."""
-    sig = types.void(types.uint64, types.uint64, types.uint64)
+    sig = types.void(types.int64, types.int64, types.int64)
 
     def codegen(context, builder, signature, args):
         f, x, y = args
@@ -69,7 +69,7 @@ _call_md: Any = intrinsic(_call_md_intrinsic)
 
 
 def _load_i32_intrinsic(typingctx, addr):
-    sig = types.int32(types.uint64)
+    sig = types.int32(types.int64)
 
     def codegen(context, builder, signature, args):
         return builder.load(builder.inttoptr(args[0], ir.IntType(32).as_pointer()))
@@ -80,8 +80,8 @@ def _load_i32_intrinsic(typingctx, addr):
 _load_i32: Any = intrinsic(_load_i32_intrinsic)
 
 
-def _load_u64_intrinsic(typingctx, addr):
-    sig = types.uint64(types.uint64)
+def _load_ptr_intrinsic(typingctx, addr):
+    sig = types.int64(types.int64)
 
     def codegen(context, builder, signature, args):
         return builder.load(builder.inttoptr(args[0], ir.IntType(64).as_pointer()))
@@ -89,11 +89,11 @@ def _load_u64_intrinsic(typingctx, addr):
     return sig, codegen
 
 
-_load_u64: Any = intrinsic(_load_u64_intrinsic)
+_load_ptr: Any = intrinsic(_load_ptr_intrinsic)
 
 
 def _load_f64_intrinsic(typingctx, addr):
-    sig = types.float64(types.uint64)
+    sig = types.float64(types.int64)
 
     def codegen(context, builder, signature, args):
         return builder.load(builder.inttoptr(args[0], ir.DoubleType().as_pointer()))
@@ -133,7 +133,7 @@ def run_substeps(
         ncon = _load_i32(d + off_ncon)
         if ncon != prev_n:
             return i + 1
-        base = _load_u64(d + off_contact) + off_geom
+        base = _load_ptr(d + off_contact) + off_geom
         for j in range(ncon):
             addr = base + j * stride
             if _load_i32(addr) != prev[2 * j] or _load_i32(addr + 4) != prev[2 * j + 1]:
@@ -163,19 +163,19 @@ def read_states(
     xpos, xquat, cvel, com = arrays[0], arrays[1], arrays[2], arrays[3]
     finite = True
     for e in range(len(ids)):
-        b = np.uint64(ids[e])
+        b = ids[e]
         for c in range(3):
-            out[e, c] = _load_f64(xpos + np.uint64(8) * (np.uint64(3) * b + np.uint64(c)))
+            out[e, c] = _load_f64(xpos + 8 * (3 * b + c))
         for c in range(4):
-            out[e, 3 + c] = _load_f64(xquat + np.uint64(8) * (np.uint64(4) * b + np.uint64(c)))
+            out[e, 3 + c] = _load_f64(xquat + 8 * (4 * b + c))
         for c in range(3):
-            out[e, 7 + c] = _load_f64(cvel + np.uint64(8) * (np.uint64(6) * b + np.uint64(3 + c)))
-            out[e, 10 + c] = _load_f64(cvel + np.uint64(8) * (np.uint64(6) * b + np.uint64(c)))
+            out[e, 7 + c] = _load_f64(cvel + 8 * (6 * b + 3 + c))
+            out[e, 10 + c] = _load_f64(cvel + 8 * (6 * b + c))
         if cross[e]:
-            r = np.uint64(roots[e])
-            o0 = out[e, 0] - _load_f64(com + np.uint64(8) * (np.uint64(3) * r))
-            o1 = out[e, 1] - _load_f64(com + np.uint64(8) * (np.uint64(3) * r + np.uint64(1)))
-            o2 = out[e, 2] - _load_f64(com + np.uint64(8) * (np.uint64(3) * r + np.uint64(2)))
+            r = roots[e]
+            o0 = out[e, 0] - _load_f64(com + 8 * (3 * r))
+            o1 = out[e, 1] - _load_f64(com + 8 * (3 * r + 1))
+            o2 = out[e, 2] - _load_f64(com + 8 * (3 * r + 2))
             w0, w1, w2 = out[e, 10], out[e, 11], out[e, 12]
             out[e, 7] += w1 * o2 - w2 * o1
             out[e, 8] += w2 * o0 - w0 * o2
@@ -184,6 +184,50 @@ def read_states(
             if not math.isfinite(out[e, c]):
                 finite = False
     return finite
+
+
+@numba.njit(cache=True)
+def approach_speeds(
+    d: int,
+    layout: np.ndarray,
+    idx: np.ndarray,
+    geom_body: np.ndarray,
+    body_root: np.ndarray,
+    arrays: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Normal approach speed of contacts ``idx`` from ``cvel`` into ``out`` (the Euler-family
+    branch of ``ContactLabeler._approach_speeds``, the same operations in the same order).
+    ``layout`` as in :func:`run_substeps`, then the offsets of ``pos`` and ``frame``;
+    ``arrays``: addresses of ``xpos``, ``xquat``, ``cvel``, ``subtree_com``."""
+    stride, off_geom, off_pos, off_frame = layout[2], layout[3], layout[4], layout[5]
+    first = _load_ptr(d + layout[1])
+    cvel, com = arrays[2], arrays[3]
+    vel = np.empty((2, 3))
+    for i in range(len(idx)):
+        c = first + idx[i] * stride
+        p0, p1, p2 = _load_f64(c + off_pos), _load_f64(c + off_pos + 8), _load_f64(c + off_pos + 16)
+        for side in range(2):
+            b = np.int64(geom_body[_load_i32(c + off_geom + 4 * side)])
+            r = np.int64(body_root[b])
+            w0, w1, w2 = (
+                _load_f64(cvel + 48 * b),
+                _load_f64(cvel + 48 * b + 8),
+                _load_f64(cvel + 48 * b + 16),
+            )
+            o0 = p0 - _load_f64(com + 24 * r)
+            o1 = p1 - _load_f64(com + 24 * r + 8)
+            o2 = p2 - _load_f64(com + 24 * r + 16)
+            vel[side, 0] = _load_f64(cvel + 48 * b + 24) + (w1 * o2 - w2 * o1)
+            vel[side, 1] = _load_f64(cvel + 48 * b + 32) + (w2 * o0 - w0 * o2)
+            vel[side, 2] = _load_f64(cvel + 48 * b + 40) + (w0 * o1 - w1 * o0)
+        dot = 0.0
+        for k in range(3):
+            term = (vel[1, k] - vel[0, k]) * _load_f64(c + off_frame + 8 * k)
+            dot = dot + term if k else term
+        speed = -dot
+        out[i] = speed if (speed >= 0.0 or speed != speed) else 0.0
+    return
 
 
 @numba.njit(cache=True)
@@ -288,15 +332,17 @@ class Runtime:
     """Addresses and offsets the kernels need, found and checked once per process."""
 
     mj_step: int
-    state_fns: np.ndarray  # uint64: mj_kinematics, mj_comPos, mj_comVel
-    layout: np.ndarray  # int64: offset of ncon, of contact, sizeof(mjContact), offset of geom
+    state_fns: np.ndarray  # int64 addresses: mj_kinematics, mj_comPos, mj_comVel
+    # int64: offsets of ncon and contact in mjData, sizeof(mjContact), offsets of geom, pos
+    # and frame in mjContact
+    layout: np.ndarray
 
     def data_arrays(self, data: mujoco.MjData) -> np.ndarray:
         """Addresses of ``xpos``, ``xquat``, ``cvel``, ``subtree_com`` of ``data`` (stable for
         its lifetime)."""
         return np.array(
             [a.ctypes.data for a in (data.xpos, data.xquat, data.cvel, data.subtree_com)],
-            dtype=np.uint64,
+            dtype=np.int64,
         )
 
     def check_data(self, data: mujoco.MjData) -> bool:
@@ -413,6 +459,8 @@ def _find_runtime() -> Runtime:
             contact_offsets.pop(),
             contact.geom.strides[0],
             contact.geom.ctypes.data - contact.dist.ctypes.data,
+            contact.pos.ctypes.data - contact.dist.ctypes.data,
+            contact.frame.ctypes.data - contact.dist.ctypes.data,
         ],
         dtype=np.int64,
     )
@@ -420,7 +468,7 @@ def _find_runtime() -> Runtime:
         mj_step=address("mj_step"),
         state_fns=np.array(
             [address("mj_kinematics"), address("mj_comPos"), address("mj_comVel")],
-            dtype=np.uint64,
+            dtype=np.int64,
         ),
         layout=layout,
     )
