@@ -138,10 +138,10 @@ class EntityStateReader:
             & (np.abs(model.body_ipos[self.body_ids]).max(axis=1) == 0.0)
         )
         self._cross_rows = np.flatnonzero(~origin_is_com)
-        self._cross = (~origin_is_com).astype(np.int8)
+        self._entities = np.stack([self.body_ids, self._roots, ~origin_is_com]).astype(np.int64)
         self._native = _native_runtime(native)
-        self._data: mujoco.MjData | None = None  # the MjData whose array addresses are cached
-        self._arrays = np.zeros(4, dtype=np.int64)
+        self._data: mujoco.MjData | None = None  # the MjData whose addresses are cached
+        self._ints = np.zeros(0, dtype=np.int64)
 
     def __call__(self, data: mujoco.MjData) -> np.ndarray:
         """Entity states now, shape ``(n_entities, 13)``."""
@@ -152,20 +152,10 @@ class EntityStateReader:
         rt = self._native
         if rt is not None:
             if data is not self._data:
-                self._arrays = rt.data_arrays(data)
+                self._ints = rt.state_ints(self.model, data)
                 self._data = data
             out = np.empty((len(self.body_ids), 13))
-            finite = native.read_states(
-                rt.state_fns,
-                self.model._address,
-                data._address,
-                self._arrays,
-                self.body_ids,
-                self._roots,
-                self._cross,
-                out,
-            )
-            return out, finite
+            return out, native.read_states(self._ints, self._entities, out)
         out = self._read_python(data)
         return out, bool(np.isfinite(out).all())
 
@@ -287,12 +277,14 @@ class ContactLabeler:
         self._native = _native_runtime(native)
         self._native_summary = native
         self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
-        self._native_qvel = np.zeros(model.nv)
         self._native_arrays = np.zeros(4, dtype=np.int64)
+        self._substep_ints = np.zeros(0, dtype=np.int64)
         self._prev_pairs: set[int] = set()
         # Touches of the last examined contact list, reused while the list does not change.
-        self._list_mask = np.zeros(self.n_entities, dtype=np.int8)
-        self._list_touched = np.zeros(self.n_entities, dtype=bool)
+        # (2, E) int8: pair bits, touched; rows 0 and 1 (as bool) are _list_mask, _list_touched
+        self._lists = np.zeros((2, self.n_entities), dtype=np.int8)
+        self._list_mask = self._lists[0]
+        self._list_touched = self._lists[1].view(np.bool_)
         self._carry = False
         self._reset_accumulators()
         self._start: np.ndarray | None = None
@@ -317,9 +309,11 @@ class ContactLabeler:
         self._norm_scale = np.stack([self._mass, np.ones(self.n_entities)], axis=1)
         self._maps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         # For native.summarize: per-entity constants and the label tables by code and mask.
-        self._entity_consts = np.stack(
-            [self._can_jump, self._can_topple, self._can_be_critical, self._mass], axis=1
-        ).astype(np.float64)
+        self._entity_consts = (
+            np.stack([self._can_jump, self._can_topple, self._can_be_critical, self._mass], axis=1)
+            .astype(np.float64)
+            .ravel()
+        )
         self._tables = np.zeros((4, len(_CODE_REGIME)), dtype=np.int8)
         self._tables[0], self._tables[1], self._tables[2] = (
             _CODE_REGIME,
@@ -327,7 +321,7 @@ class ContactLabeler:
             _CODE_AIRBORNE,
         )
         self._tables[3, : len(_PAIR_TABLE)] = _PAIR_TABLE
-        self._params: dict[float, np.ndarray] = {}
+        self._consts: dict[float, np.ndarray] = {}
 
     # ------------------------------------------------------------------ per-step protocol
     def reset(self, data: mujoco.MjData) -> None:
@@ -377,7 +371,7 @@ class ContactLabeler:
         if rt is None or not rt.check_data(data):
             return False
         self._native_data = data
-        self._native_qvel = data.qvel  # a view whose address is fixed for data's lifetime
+        self._substep_ints = rt.substep_ints(self.model, data, self.runge_kutta)
         self._native_arrays = rt.data_arrays(data)
         return True
 
@@ -385,34 +379,22 @@ class ContactLabeler:
         """:meth:`step_physics` with the substeps compiled: the loop stops after every substep
         whose contact list differs from the one before, which is examined here exactly as in
         the Python loop; the substeps between run with no Python at all."""
-        rt = self._native
-        assert rt is not None
-        m_addr, d_addr = self.model._address, data._address
-        left = n_substeps
+        ints, left = self._substep_ints, n_substeps
+        done = self._substeps - n_substeps  # substeps of this agent step run before this call
         while left > 0:
-            k = native.run_substeps(
-                rt.mj_step,
-                m_addr,
-                d_addr,
-                left,
-                rt.layout,
-                self._prev_flat,
-                self._prev_n,
-                self._native_qvel,
-                self._qvel_before,
-                self.runge_kutta,
-            )
+            k = native.run_substeps(ints, left, self._prev_flat, self._prev_n, self._qvel_before)
             if k == 0:
                 break
             left -= k
-            if self._carry and k > 1:  # the first substep saw the list unchanged
+            if self._carry and (k > 1 or done > 0):  # the step's first substep saw no change
                 self._merge_carry()
+            done += k
             geom = data.contact.geom
             self._update(data, geom, geom.tobytes())
-        if self._carry and n_substeps > 0:
-            self._merge_carry()
+        # A carry left (no list changed in the step) is merged by end_step.
 
     def _merge_carry(self) -> None:
+        """Count the touches of the contact list the step began with (unchanged since)."""
         self._mask |= self._list_mask
         self._touched |= self._list_touched
         self._carry = False
@@ -458,36 +440,29 @@ class ContactLabeler:
         self._start = None
         dt = self._dt * (n_substeps if n_substeps is not None else max(self._substeps, 1))
         if self._native_summary:
-            params = self._params.get(dt)
-            if params is None:
-                params = self._params[dt] = np.concatenate(
-                    [[1.0 / dt], -self._gravity * dt, self._thresholds]
+            consts = self._consts.get(dt)
+            if consts is None:
+                consts = self._consts[dt] = np.concatenate(
+                    [[1.0 / dt], -self._gravity * dt, self._thresholds, self._entity_consts]
                 )
-            e = self.n_entities
-            out8, out32 = np.empty((4, e), dtype=np.int8), np.empty((2, e), dtype=np.float32)
+            buf8, bufb, buf32 = self._buffers
+            carry = self._carry and self._substeps > 0
             if native.summarize(
-                start,
-                state,
-                params,
-                self._approach,
-                self._mask,
-                self._touched,
-                self._impact_kind,
-                self._entity_consts,
-                self._tables,
-                out8,
-                out32,
+                start, state, consts, self._tables, self._lists, carry, buf8, bufb, buf32
             ):
+                self._carry = False
                 return StepLabels(
-                    regime=out8[0],
-                    pair_kind=out8[1],
-                    pair_mask=self._mask,
-                    approach_speed=self._approach,
-                    impulse=out32[0],
-                    critical=out8[2].view(np.bool_),
-                    airborne=out8[3].view(np.bool_),
-                    velocity_jump=out32[1],
+                    regime=buf8[2],
+                    pair_kind=buf8[3],
+                    pair_mask=buf8[0],
+                    approach_speed=buf32[0],
+                    impulse=buf32[1],
+                    critical=bufb[1],
+                    airborne=bufb[2],
+                    velocity_jump=buf32[2],
                 )
+        if self._carry and self._substeps > 0:
+            self._merge_carry()
         # Every vector the labels need is linear in the two states, so one matrix product
         # gives them all and a second one their squared norms (small-array numpy calls cost
         # about a microsecond each, so the hot path counts them): see _linear_map.
@@ -555,11 +530,16 @@ class ContactLabeler:
 
     def _reset_accumulators(self) -> None:
         e = self.n_entities
-        # Output dtypes from the start: these arrays become the step's labels.
-        self._mask = np.zeros(e, dtype=np.int8)
-        self._touched = np.zeros(e, dtype=bool)
-        self._approach = np.zeros(e, dtype=np.float32)
-        self._impact_kind = np.zeros(e, dtype=np.int8)
+        # Fresh every step, since rows of them become the step's labels: int8 pair mask,
+        # impact kind, regime, pair kind; bool touched, critical, airborne; float32 approach
+        # speed, impulse, velocity jump (native.summarize fills the outputs).
+        buf8 = np.zeros((4, e), dtype=np.int8)
+        bufb = np.zeros((3, e), dtype=np.bool_)
+        buf32 = np.zeros((3, e), dtype=np.float32)
+        self._buffers = (buf8, bufb, buf32)
+        self._mask, self._impact_kind = buf8[0], buf8[1]
+        self._touched = bufb[0]
+        self._approach = buf32[0]
 
     def _pair_keys(self, geom: np.ndarray) -> list[int]:
         # MuJoCo reports a given geom pair in a fixed order, so (g0, g1) identifies it.
@@ -593,8 +573,8 @@ class ContactLabeler:
         pairs = set(keys)
         prev = self._prev_pairs
         new_points = []
-        list_mask = np.zeros(self.n_entities, dtype=np.int8)
-        list_touched = np.zeros(self.n_entities, dtype=bool)
+        list_mask, list_touched = self._list_mask, self._list_touched
+        self._lists[:] = 0
         for pk in pairs:
             ea, bit_a, _, eb, bit_b, _ = self._pair_info(pk)
             if ea >= 0:
@@ -606,7 +586,6 @@ class ContactLabeler:
             if pk not in prev and (ea >= 0 or eb >= 0):  # the pair was not touching a substep ago
                 new_points.append(pk)
         self._prev_pairs = pairs
-        self._list_mask, self._list_touched = list_mask, list_touched
         self._mask |= list_mask
         self._touched |= list_touched
         if not new_points:

@@ -104,36 +104,51 @@ def _load_f64_intrinsic(typingctx, addr):
 _load_f64: Any = intrinsic(_load_f64_intrinsic)
 
 
+def _store_f64_intrinsic(typingctx, addr, value):
+    sig = types.void(types.int64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        builder.store(args[1], builder.inttoptr(args[0], ir.DoubleType().as_pointer()))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+_store_f64: Any = intrinsic(_store_f64_intrinsic)
+
+
 # ---------------------------------------------------------------------- kernels
+# Arrays cost numba's dispatcher about half a microsecond each per call (integers a tenth of
+# that), so fixed addresses and offsets travel as one int64 array and per-step arrays are
+# packed by dtype.
+
+# run_substeps' `ints`: (see Runtime.substep_ints)
+STEP, M, D, NCON, CONTACT, STRIDE, GEOM, QVEL, NV, KEEP_QVEL = range(10)
+# read_states' `ints`: (see Runtime.state_ints)
+KIN, COMPOS, COMVEL, SM, SD, XPOS, XQUAT, CVEL, SUBTREE_COM = range(9)
 
 
 @numba.njit(cache=True)
 def run_substeps(
-    step: int,
-    m: int,
-    d: int,
-    n: int,
-    layout: np.ndarray,
-    prev: np.ndarray,
-    prev_n: int,
-    qvel: np.ndarray,
-    qvel_before: np.ndarray,
-    keep_qvel: bool,
+    ints: np.ndarray, n: int, prev: np.ndarray, prev_n: int, qvel_before: np.ndarray
 ) -> int:
-    """Run up to ``n`` substeps (``mj_step`` at address ``step``); return the 1-based index of
-    the first substep after which the contact list differs from ``prev`` (``prev_n`` contacts,
-    flattened geom pairs; ``prev_n < 0``: always differs), or 0 if none did. ``layout``:
-    offsets of ``ncon`` and ``contact`` in mjData, ``sizeof(mjContact)``, offset of ``geom``
-    in it. With ``keep_qvel``, ``qvel_before`` holds ``qvel`` from before the last substep."""
-    off_ncon, off_contact, stride, off_geom = layout[0], layout[1], layout[2], layout[3]
+    """Run up to ``n`` substeps (``mj_step``); return the 1-based index of the first substep
+    after which the contact list differs from ``prev`` (``prev_n`` contacts, flattened geom
+    pairs; ``prev_n < 0``: always differs), or 0 if none did. ``ints``: see
+    :meth:`Runtime.substep_ints`. With its ``KEEP_QVEL`` set, ``qvel_before`` holds ``qvel``
+    from before the last substep run."""
+    step, m, d = ints[STEP], ints[M], ints[D]
+    stride, off_geom, qvel = ints[STRIDE], ints[GEOM], ints[QVEL]
+    keep_qvel = ints[KEEP_QVEL] != 0
     for i in range(n):
         if keep_qvel:
-            qvel_before[:] = qvel
+            for k in range(ints[NV]):
+                qvel_before[k] = _load_f64(qvel + 8 * k)
         _call_md(step, m, d)
-        ncon = _load_i32(d + off_ncon)
+        ncon = _load_i32(d + ints[NCON])
         if ncon != prev_n:
             return i + 1
-        base = _load_ptr(d + off_contact) + off_geom
+        base = _load_ptr(d + ints[CONTACT]) + off_geom
         for j in range(ncon):
             addr = base + j * stride
             if _load_i32(addr) != prev[2 * j] or _load_i32(addr + 4) != prev[2 * j + 1]:
@@ -142,28 +157,19 @@ def run_substeps(
 
 
 @numba.njit(cache=True)
-def read_states(
-    fns: np.ndarray,
-    m: int,
-    d: int,
-    arrays: np.ndarray,
-    ids: np.ndarray,
-    roots: np.ndarray,
-    cross: np.ndarray,
-    out: np.ndarray,
-) -> bool:
-    """Entity states into ``out`` ``(E, 13)`` after kinematics, com positions and com
-    velocities (``fns``: addresses of ``mj_kinematics``, ``mj_comPos``, ``mj_comVel``); whether
-    all are finite.
-    ``arrays``: addresses of ``xpos``, ``xquat``, ``cvel``, ``subtree_com``; ``cross``: 1 for
-    entities whose body origin is not the root's subtree com (the ``w x r`` term)."""
-    _call_md(fns[0], m, d)
-    _call_md(fns[1], m, d)
-    _call_md(fns[2], m, d)
-    xpos, xquat, cvel, com = arrays[0], arrays[1], arrays[2], arrays[3]
+def read_states(ints: np.ndarray, entities: np.ndarray, out: np.ndarray) -> bool:
+    """Entity states into ``out`` ``(E, 13)`` after ``mj_kinematics``, ``mj_comPos`` and
+    ``mj_comVel``; whether all are finite. ``ints``: see :meth:`Runtime.state_ints`;
+    ``entities``: ``(3, E)`` body ids, their root ids, and 1 where the body origin is not the
+    root's subtree com (the ``w x r`` term)."""
+    m, d = ints[SM], ints[SD]
+    _call_md(ints[KIN], m, d)
+    _call_md(ints[COMPOS], m, d)
+    _call_md(ints[COMVEL], m, d)
+    xpos, xquat, cvel, com = ints[XPOS], ints[XQUAT], ints[CVEL], ints[SUBTREE_COM]
     finite = True
-    for e in range(len(ids)):
-        b = ids[e]
+    for e in range(entities.shape[1]):
+        b = entities[0, e]
         for c in range(3):
             out[e, c] = _load_f64(xpos + 8 * (3 * b + c))
         for c in range(4):
@@ -171,8 +177,8 @@ def read_states(
         for c in range(3):
             out[e, 7 + c] = _load_f64(cvel + 8 * (6 * b + 3 + c))
             out[e, 10 + c] = _load_f64(cvel + 8 * (6 * b + c))
-        if cross[e]:
-            r = roots[e]
+        if entities[2, e]:
+            r = entities[1, e]
             o0 = out[e, 0] - _load_f64(com + 8 * (3 * r))
             o1 = out[e, 1] - _load_f64(com + 8 * (3 * r + 1))
             o2 = out[e, 2] - _load_f64(com + 8 * (3 * r + 2))
@@ -234,28 +240,34 @@ def approach_speeds(
 def summarize(
     start: np.ndarray,
     end: np.ndarray,
-    params: np.ndarray,
-    approach: np.ndarray,
-    mask: np.ndarray,
-    touched: np.ndarray,
-    impact_kind: np.ndarray,
-    entity: np.ndarray,
+    consts: np.ndarray,
     tables: np.ndarray,
-    out8: np.ndarray,
-    out32: np.ndarray,
+    lists: np.ndarray,
+    carry: bool,
+    buf8: np.ndarray,
+    bufb: np.ndarray,
+    buf32: np.ndarray,
 ) -> bool:
-    """The per-entity summary of one step (see ``ContactLabeler.end_step``) into ``out8``
-    ``(4, E)`` int8: regime, pair kind, critical, airborne; ``out32`` ``(2, E)`` float32:
-    impulse, velocity jump. False (outputs unset) where a state is not finite: the caller then
-    takes numpy's path, whose NaN handling this does not copy. ``params``: ``1/dt``, ``-g dt``
-    (3), then the 16 thresholds; ``entity``: ``(E, 4)`` can jump, can topple, can be critical,
-    mass; ``tables``: ``(4, 8192)`` regime, critical, airborne by code, pair kind by mask.
-    (Arrays are passed in, not returned: numba boxes a returned array in microseconds.)"""
-    n = len(mask)
+    """The per-entity summary of one step (``ContactLabeler.end_step``, the same operations in
+    the same order). First, with ``carry``, the touches of the contact list the step began
+    with (``lists``: ``(2, E)`` int8 pair bits, touched) join the accumulators. Accumulators
+    in: ``buf8`` rows 0-1 pair mask, impact kind; ``bufb`` row 0 touched; ``buf32`` row 0
+    approach speed. Out: ``buf8`` rows 2-3 regime, pair kind; ``bufb`` rows 1-2 critical,
+    airborne; ``buf32`` rows 1-2 impulse, velocity jump. ``consts``: ``1/dt``, ``-g dt`` (3),
+    the 16 thresholds, then ``(E, 4)`` can jump, can topple, can be critical, mass;
+    ``tables``: ``(4, 8192)`` regime, critical, airborne by code, pair kind by mask. Returns
+    False (outputs unset) where a state is not finite: numpy's NaN handling is not copied."""
+    n = start.shape[0]
     for e in range(n):
         for c in range(13):
             if not (math.isfinite(start[e, c]) and math.isfinite(end[e, c])):
                 return False
+    if carry:
+        for e in range(n):
+            buf8[0, e] |= lists[0, e]
+            bufb[0, e] |= lists[1, e] != 0
+    params = consts
+    entity = consts[20:].reshape((n, 4))
     inv_dt = params[0]
     th = params[4:]
     n2 = np.empty(9)
@@ -281,7 +293,7 @@ def summarize(
         for k in range(5):
             if n2[k] > th[k]:
                 code += 1
-        began = np.float64(approach[e]) > th[9]
+        began = np.float64(buf32[0, e]) > th[9]
         if n2[6] > th[6]:
             code += 8
         if n2[7] > th[7]:
@@ -292,9 +304,9 @@ def summarize(
             code += 64
         if -t[9] > th[10]:
             code += 128
-        if np.float64(mask[e]) > th[11]:
+        if np.float64(buf8[0, e]) > th[11]:
             code += 256
-        if np.float64(touched[e]) > th[12]:
+        if np.float64(bufb[0, e]) > th[12]:
             code += 512
         if entity[e, 0] > th[13]:
             code += 1024
@@ -302,25 +314,25 @@ def summarize(
             code += 2048
         if entity[e, 2] > th[15]:
             code += 4096
-        out8[0, e] = tables[0, code]
-        out8[1, e] = impact_kind[e] if began else tables[3, mask[e]]
-        out8[2, e] = tables[1, code]
-        out8[3, e] = tables[2, code]
-        out32[0, e] = np.float32(math.sqrt(n2[5]) * entity[e, 3])
-        out32[1, e] = np.float32(math.sqrt(n2[8]) * 1.0)
+        buf8[2, e] = tables[0, code]
+        buf8[3, e] = buf8[1, e] if began else tables[3, buf8[0, e]]
+        bufb[1, e] = tables[1, code] != 0
+        bufb[2, e] = tables[2, code] != 0
+        buf32[1, e] = np.float32(math.sqrt(n2[5]) * entity[e, 3])
+        buf32[2, e] = np.float32(math.sqrt(n2[8]) * 1.0)
     return True
 
 
 @numba.njit(cache=True)
-def set_ctrl(action: np.ndarray, mid: np.ndarray, half: np.ndarray, ctrl: np.ndarray) -> bool:
-    """``ctrl = mid + clip(action, -1, 1) * half`` in float64; False (ctrl untouched) if
-    ``action`` has a non-finite value."""
+def set_ctrl(action: np.ndarray, mid_half: np.ndarray, ctrl: int) -> bool:
+    """``mjData.ctrl`` (at address ``ctrl``) ``= mid + clip(action, -1, 1) * half`` in float64
+    (``mid_half``: ``(2, nu)``); False, ctrl untouched, if ``action`` has a non-finite value."""
     for i in range(len(action)):
         if not math.isfinite(action[i]):
             return False
     for i in range(len(action)):
         clipped = min(max(np.float64(action[i]), -1.0), 1.0)
-        ctrl[i] = mid[i] + clipped * half[i]
+        _store_f64(ctrl + 8 * i, mid_half[0, i] + clipped * mid_half[1, i])
     return True
 
 
@@ -336,6 +348,33 @@ class Runtime:
     # int64: offsets of ncon and contact in mjData, sizeof(mjContact), offsets of geom, pos
     # and frame in mjContact
     layout: np.ndarray
+
+    def substep_ints(
+        self, model: mujoco.MjModel, data: mujoco.MjData, keep_qvel: bool
+    ) -> np.ndarray:
+        """:func:`run_substeps`' ``ints`` for ``model`` and ``data``."""
+        layout = self.layout
+        return np.array(
+            [
+                self.mj_step,
+                model._address,
+                data._address,
+                layout[0],
+                layout[1],
+                layout[2],
+                layout[3],
+                data.qvel.ctypes.data,
+                model.nv,
+                int(keep_qvel),
+            ],
+            dtype=np.int64,
+        )
+
+    def state_ints(self, model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+        """:func:`read_states`' ``ints`` for ``model`` and ``data``."""
+        return np.concatenate(
+            [self.state_fns, [model._address, data._address], self.data_arrays(data)]
+        ).astype(np.int64)
 
     def data_arrays(self, data: mujoco.MjData) -> np.ndarray:
         """Addresses of ``xpos``, ``xquat``, ``cvel``, ``subtree_com`` of ``data`` (stable for
@@ -486,13 +525,14 @@ def _self_check(rt: Runtime, model: mujoco.MjModel) -> None:
         mujoco.mj_forward(model, d)
     prev = np.zeros(0, dtype=np.int32)
     scratch = np.zeros(model.nv)
+    ints = rt.substep_ints(model, a, keep_qvel=True)
     changes = 0
     for _ in range(300):
+        before = b.qvel.copy()
         mujoco.mj_step(model, b)
-        k = run_substeps(
-            rt.mj_step, model._address, a._address, 1, rt.layout, prev, len(prev) // 2,
-            a.qvel, scratch, False,
-        )  # fmt: skip
+        k = run_substeps(ints, 1, prev, len(prev) // 2, scratch)
+        if scratch.tobytes() != before.tobytes():
+            raise RuntimeError("native loop kept the wrong qvel")
         now = b.contact.geom.ravel().astype(np.int32)
         if (k == 1) != (not np.array_equal(now, prev)) or a.ncon != b.ncon:
             raise RuntimeError("native contact-list check disagrees with the bindings")
