@@ -440,27 +440,74 @@ class ContactLabeler:
         self._start = None
         dt = self._dt * (n_substeps if n_substeps is not None else max(self._substeps, 1))
         if self._native_summary:
-            consts = self._consts.get(dt)
-            if consts is None:
-                consts = self._consts[dt] = np.concatenate(
-                    [[1.0 / dt], -self._gravity * dt, self._thresholds, self._entity_consts]
-                )
             buf8, bufb, buf32 = self._buffers
             carry = self._carry and self._substeps > 0
+            consts = self._consts_for(dt)
             if native.summarize(
                 start, state, consts, self._tables, self._lists, carry, buf8, bufb, buf32
             ):
                 self._carry = False
-                return StepLabels(
-                    regime=buf8[2],
-                    pair_kind=buf8[3],
-                    pair_mask=buf8[0],
-                    approach_speed=buf32[0],
-                    impulse=buf32[1],
-                    critical=bufb[1],
-                    airborne=bufb[2],
-                    velocity_jump=buf32[2],
-                )
+                return self._native_labels()
+        return self._end_step_numpy(start, state, dt)
+
+    def read_and_end_step(
+        self, reader: EntityStateReader, data: mujoco.MjData, n_substeps: int
+    ) -> tuple[np.ndarray, bool, StepLabels]:
+        """``reader.read(data)`` then :meth:`end_step`, in one compiled call where both are
+        native: the entity states, whether they are finite, the step's labels."""
+        rt = reader._native
+        start = self._start
+        if not (self._native_summary and rt is not None and start is not None):
+            state, finite = reader.read(data)
+            return state, finite, self.end_step(state, n_substeps)
+        if data is not reader._data:
+            reader._ints = rt.state_ints(reader.model, data)
+            reader._data = data
+        self._start = None
+        state = np.empty((self.n_entities, 13))
+        buf8, bufb, buf32 = self._buffers
+        status = native.finish_step(
+            reader._ints,
+            reader._entities,
+            start,
+            state,
+            self._consts_for(self._dt * n_substeps),
+            self._tables,
+            self._lists,
+            self._carry and self._substeps > 0,
+            buf8,
+            bufb,
+            buf32,
+        )
+        finite = bool(status & 1)
+        if status & 2:
+            self._carry = False
+            return state, finite, self._native_labels()
+        return state, finite, self._end_step_numpy(start, state, self._dt * n_substeps)
+
+    def _consts_for(self, dt: float) -> np.ndarray:
+        consts = self._consts.get(dt)
+        if consts is None:
+            consts = self._consts[dt] = np.concatenate(
+                [[1.0 / dt], -self._gravity * dt, self._thresholds, self._entity_consts]
+            )
+        return consts
+
+    def _native_labels(self) -> StepLabels:
+        buf8, bufb, buf32 = self._buffers
+        return StepLabels(
+            regime=buf8[2],
+            pair_kind=buf8[3],
+            pair_mask=buf8[0],
+            approach_speed=buf32[0],
+            impulse=buf32[1],
+            critical=bufb[1],
+            airborne=bufb[2],
+            velocity_jump=buf32[2],
+        )
+
+    def _end_step_numpy(self, start: np.ndarray, state: np.ndarray, dt: float) -> StepLabels:
+        """:meth:`end_step` in numpy (the reference path; also any non-finite state)."""
         if self._carry and self._substeps > 0:
             self._merge_carry()
         # Every vector the labels need is linear in the two states, so one matrix product
@@ -604,10 +651,10 @@ class ContactLabeler:
         """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``
         (Euler family) or from ``J(point) qvel_before`` (RK4)."""
         m = self.model
-        if self._native is not None and data is self._native_data and not self.runge_kutta:
+        if self._native is not None and self._native_data is data and not self.runge_kutta:
             out = np.empty(len(idx))
             native.approach_speeds(
-                data._address,
+                self._native_data._address,
                 self._native.layout,
                 idx,
                 m.geom_bodyid,

@@ -324,6 +324,27 @@ def summarize(
 
 
 @numba.njit(cache=True)
+def finish_step(
+    state_ints: np.ndarray,
+    entities: np.ndarray,
+    start: np.ndarray,
+    out: np.ndarray,
+    consts: np.ndarray,
+    tables: np.ndarray,
+    lists: np.ndarray,
+    carry: bool,
+    buf8: np.ndarray,
+    bufb: np.ndarray,
+    buf32: np.ndarray,
+) -> int:
+    """:func:`read_states` into ``out``, then :func:`summarize` from ``start`` to ``out``, in
+    one call; returns 1 if the states are finite plus 2 if the summary was made."""
+    finite = read_states(state_ints, entities, out)
+    done = summarize(start, out, consts, tables, lists, carry, buf8, bufb, buf32)
+    return int(finite) + 2 * int(done)
+
+
+@numba.njit(cache=True)
 def set_ctrl(action: np.ndarray, mid_half: np.ndarray, ctrl: int) -> bool:
     """``mjData.ctrl`` (at address ``ctrl``) ``= mid + clip(action, -1, 1) * half`` in float64
     (``mid_half``: ``(2, nu)``); False, ctrl untouched, if ``action`` has a non-finite value."""

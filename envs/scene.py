@@ -237,8 +237,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         labeler.step_physics(d, self.frame_skip)
         if self.distractor is not None:
             self.distractor.after_step(d, self.np_random, distractor_on)
-        state, finite = self._read_states.read(d)
-        labels = labeler.end_step(state, self.frame_skip)
+        state, finite, labels = labeler.read_and_end_step(self._read_states, d, self.frame_skip)
 
         warnings = self._warning_counts.tobytes()
         unstable = not finite or warnings != self._warnings
