@@ -147,6 +147,18 @@ class EntityStateReader:
         """Entity states now, shape ``(n_entities, 13)``."""
         return self.read(data)[0]
 
+    def __getstate__(self) -> dict:
+        # Addresses belong to this process and these MjData: found again after a copy.
+        state = dict(self.__dict__)
+        state.update(_native=None, _data=None, _ints=np.zeros(0, dtype=np.int64))
+        state["_wanted_native"] = self._native is not None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        wanted = state.pop("_wanted_native")
+        self.__dict__.update(state)
+        self._native = _native_runtime(wanted)
+
     def read(self, data: mujoco.MjData) -> tuple[np.ndarray, bool]:
         """Entity states now, shape ``(n_entities, 13)``, and whether they are all finite."""
         rt = self._native
@@ -322,6 +334,16 @@ class ContactLabeler:
         )
         self._tables[3, : len(_PAIR_TABLE)] = _PAIR_TABLE
         self._consts: dict[float, np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        # Addresses belong to this process and these MjData: found again after a copy.
+        state = dict(self.__dict__)
+        state.update(_native=None, _native_data=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._native = _native_runtime(self._native_summary)
 
     # ------------------------------------------------------------------ per-step protocol
     def reset(self, data: mujoco.MjData) -> None:

@@ -193,9 +193,9 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             )
         self._ctrl_mid = ctrlrange.mean(axis=1)
         self._ctrl_half = (ctrlrange[:, 1] - ctrlrange[:, 0]) / 2.0
-        self._ctrl = self.data.ctrl  # a live view
         self._ctrl_mid_half = np.stack([self._ctrl_mid, self._ctrl_half])
-        self._ctrl_address = self._ctrl.ctypes.data
+        self._ctrl_owner = 0  # the mjData address _ctrl_address belongs to (0: none yet)
+        self._ctrl_address = 0
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(nu,), dtype=np.float32)
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
@@ -424,11 +424,14 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         if a.shape != self.action_space.shape:
             raise ValueError(f"action must have shape {self.action_space.shape}, got {a.shape}")
         if self._native:
+            d = self.data
+            if d._address != self._ctrl_owner:  # first step, or a copied env
+                self._ctrl_address, self._ctrl_owner = d.ctrl.ctypes.data, d._address
             ok = native_kernels.set_ctrl(a, self._ctrl_mid_half, self._ctrl_address)
         else:
             ok = bool(np.isfinite(a).all())
             if ok:
-                self._ctrl[:] = self._ctrl_mid + a.astype(np.float64).clip(-1.0, 1.0) * (
+                self.data.ctrl[:] = self._ctrl_mid + a.astype(np.float64).clip(-1.0, 1.0) * (
                     self._ctrl_half
                 )
         if not ok:

@@ -9,6 +9,8 @@ the compiled loop's "return at a changed contact list" branch runs many times pe
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import gymnasium as gym
 import mujoco
 import numpy as np
@@ -117,3 +119,18 @@ def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
     reference.labeler._update = counting_python  # type: ignore[method-assign]
     _rollout(reference, episodes=1, steps=200)
     assert stops == changes > 20
+
+
+def test_a_copied_env_steps_its_own_simulation() -> None:
+    """Kernels work on raw addresses: a deep copy must find its own, not step the original."""
+    env = gym.make(envs.SCENES["push_blocks"]).unwrapped
+    env.reset(seed=0)
+    actions = np.random.default_rng(1).uniform(-1, 1, (30, env.action_space.shape[0]))
+    for a in actions[:5]:
+        env.step(a)
+    copy = deepcopy(env)
+    before = env.data.qpos.copy()
+    copied = [copy.step(a)[0].tobytes() for a in actions[5:]]
+    assert env.data.qpos.tobytes() == before.tobytes(), "the copy stepped the original"
+    original = [env.step(a)[0].tobytes() for a in actions[5:]]
+    assert copied == original
