@@ -193,6 +193,10 @@ def _native_runtime(wanted: bool) -> native.Runtime | None:
     return native.runtime() if wanted else None
 
 
+def _native_enabled() -> bool:
+    return native.enabled()
+
+
 def entity_states(model: mujoco.MjModel, data: mujoco.MjData, body_ids: np.ndarray) -> np.ndarray:
     """One-off form of :class:`EntityStateReader`: states of ``body_ids``, shape ``(E, 13)``."""
     return EntityStateReader(model, body_ids)(data)
@@ -287,7 +291,7 @@ class ContactLabeler:
         self._prev_flat = np.zeros(0, dtype=np.int32)
         self._prev_n = -1
         self._native = _native_runtime(native)
-        self._native_summary = native
+        self._native_summary = native and _native_enabled()
         self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
         self._native_arrays = np.zeros(4, dtype=np.int64)
         self._substep_ints = np.zeros(0, dtype=np.int64)

@@ -419,13 +419,18 @@ _PROBE_XML = """<mujoco><worldbody><geom type='plane' size='2 2 .1'/>
 </worldbody></mujoco>"""
 
 
+def enabled() -> bool:
+    """False where ``CONTACTLAB_NATIVE=0``: every caller then takes its Python path."""
+    return os.environ.get("CONTACTLAB_NATIVE", "1") != "0"
+
+
 def runtime() -> Runtime | None:
     """The native runtime, or ``None`` (reason in :data:`UNAVAILABLE`) where it cannot be
     found and checked, or ``CONTACTLAB_NATIVE=0``."""
     global _RUNTIME, UNAVAILABLE
     if _RUNTIME is not None or UNAVAILABLE is not None:
         return _RUNTIME
-    if os.environ.get("CONTACTLAB_NATIVE", "1") == "0":
+    if not enabled():
         UNAVAILABLE = "CONTACTLAB_NATIVE=0"
         return None
     try:

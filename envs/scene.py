@@ -167,7 +167,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self.labeler = ContactLabeler(
             self.model, self.layout, supports, label_config, native=native
         )
-        self._native = native
+        self._native = native and native_kernels.enabled()
         self.distractor = (
             Distractor(
                 self.model,
