@@ -538,7 +538,43 @@ def _find_runtime() -> Runtime:
         layout=layout,
     )
     _self_check(rt, model)
+    _compile_all(rt, model)
     return rt
+
+
+def _compile_all(rt: Runtime, model: mujoco.MjModel) -> None:
+    """Call every kernel once with the argument types the labeller uses, so that compiling
+    (or loading from numba's cache) happens here, not in the middle of a run."""
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    n = 2
+    entities = np.array([[1, 2], [1, 2], [0, 1]], dtype=np.int64)
+    state = np.zeros((n, 13))
+    consts = np.zeros(20 + 4 * n)
+    tables = np.zeros((4, 8192), dtype=np.int8)
+    lists = np.zeros((2, n), dtype=np.int8)
+    buffers = (
+        np.zeros((4, n), dtype=np.int8),
+        np.zeros((3, n), dtype=np.bool_),
+        np.zeros((3, n), dtype=np.float32),
+    )
+    finish_step(
+        rt.state_ints(model, data), entities, state, state, consts, tables, lists, True, *buffers
+    )
+    summarize(state, state, consts, tables, lists, True, *buffers)
+    read_states(rt.state_ints(model, data), entities, state)
+    approach_speeds(
+        data._address,
+        rt.layout,
+        np.arange(data.ncon, dtype=np.int64),
+        model.geom_bodyid,
+        model.body_rootid,
+        rt.data_arrays(data),
+        np.zeros(data.ncon),
+    )
+    scratch = np.zeros(model.nu)
+    for dtype in (np.float32, np.float64):
+        set_ctrl(np.zeros(model.nu, dtype=dtype), np.zeros((2, model.nu)), scratch.ctypes.data)
 
 
 def _self_check(rt: Runtime, model: mujoco.MjModel) -> None:
