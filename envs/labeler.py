@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from envs import native
 from envs.layout import EntityLayout
 from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
 
@@ -119,9 +120,12 @@ class EntityStateReader:
     of the body origin adds ``w x (x_origin - x_com)``. That term vanishes for a childless root
     body whose inertial frame sits at its origin (every entity of the built-in scenes), so it is
     computed only for the entities that need it.
+
+    With ``native`` (the default, where :func:`envs.native.runtime` is available) the same
+    computation runs compiled (:func:`envs.native.read_states`), with identical results.
     """
 
-    def __init__(self, model: mujoco.MjModel, body_ids: np.ndarray) -> None:
+    def __init__(self, model: mujoco.MjModel, body_ids: np.ndarray, native: bool = True) -> None:
         self.model = model
         self.body_ids = np.asarray(body_ids, dtype=np.int64)
         self._roots = model.body_rootid[self.body_ids]
@@ -134,9 +138,40 @@ class EntityStateReader:
             & (np.abs(model.body_ipos[self.body_ids]).max(axis=1) == 0.0)
         )
         self._cross_rows = np.flatnonzero(~origin_is_com)
+        self._entities = np.stack([self.body_ids, self._roots, ~origin_is_com]).astype(np.int64)
+        self._native = _native_runtime(native)
+        self._data: mujoco.MjData | None = None  # the MjData whose addresses are cached
+        self._ints = np.zeros(0, dtype=np.int64)
 
     def __call__(self, data: mujoco.MjData) -> np.ndarray:
         """Entity states now, shape ``(n_entities, 13)``."""
+        return self.read(data)[0]
+
+    def __getstate__(self) -> dict:
+        # Addresses belong to this process and these MjData: found again after a copy.
+        state = dict(self.__dict__)
+        state.update(_native=None, _data=None, _ints=np.zeros(0, dtype=np.int64))
+        state["_wanted_native"] = self._native is not None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        wanted = state.pop("_wanted_native")
+        self.__dict__.update(state)
+        self._native = _native_runtime(wanted)
+
+    def read(self, data: mujoco.MjData) -> tuple[np.ndarray, bool]:
+        """Entity states now, shape ``(n_entities, 13)``, and whether they are all finite."""
+        rt = self._native
+        if rt is not None:
+            if data is not self._data:
+                self._ints = rt.state_ints(self.model, data)
+                self._data = data
+            out = np.empty((len(self.body_ids), 13))
+            return out, native.read_states(self._ints, self._entities, out)
+        out = self._read_python(data)
+        return out, bool(np.isfinite(out).all())
+
+    def _read_python(self, data: mujoco.MjData) -> np.ndarray:
         m, ids = self.model, self.body_ids
         mujoco.mj_kinematics(m, data)
         mujoco.mj_comPos(m, data)
@@ -152,6 +187,14 @@ class EntityStateReader:
             offset = out[rows, 0:3] - data.subtree_com[self._roots[rows]]
             out[rows, 7:10] += _cross(cvel[rows, :3], offset)
         return out
+
+
+def _native_runtime(wanted: bool) -> native.Runtime | None:
+    return native.runtime() if wanted else None
+
+
+def _native_enabled() -> bool:
+    return native.enabled()
 
 
 def entity_states(model: mujoco.MjModel, data: mujoco.MjData, body_ids: np.ndarray) -> np.ndarray:
@@ -175,7 +218,9 @@ class ContactLabeler:
         support_geoms: geom ids of the ground support (table, floor). Touching these alone is
             ``free``/``rest``; landing on them is still an ``impact``.
         cfg: thresholds.
-        substep_dt: seconds per physics substep (``model.opt.timestep``).
+        native: run the substep loop and the step summary compiled (:mod:`envs.native`)
+            where available: the same labels, bit for bit, in a fraction of the time.
+            ``False`` keeps the Python reference path.
 
     Use: ``begin_step(state)``, then ``step_physics(data, n_substeps)`` (which calls
     ``mj_step``), then ``end_step(state, n_substeps)``; ``state`` is the ``(E, 13)`` block array
@@ -191,6 +236,7 @@ class ContactLabeler:
         layout: EntityLayout,
         support_geoms: np.ndarray,
         cfg: LabelConfig | None = None,
+        native: bool = True,
     ) -> None:
         self.model = model
         self.cfg = cfg or LabelConfig()
@@ -241,10 +287,20 @@ class ContactLabeler:
         self._geom_support[np.asarray(support_geoms, dtype=np.int64)] = True
         self._pair_cache: dict[int, tuple] = {}
         self._prev_key: bytes | None = None
+        # The same list as flat int32 geom pairs for the compiled loop (-1 contacts: none yet).
+        self._prev_flat = np.zeros(0, dtype=np.int32)
+        self._prev_n = -1
+        self._native = _native_runtime(native)
+        self._native_summary = native and _native_enabled()
+        self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
+        self._native_arrays = np.zeros(4, dtype=np.int64)
+        self._substep_ints = np.zeros(0, dtype=np.int64)
         self._prev_pairs: set[int] = set()
         # Touches of the last examined contact list, reused while the list does not change.
-        self._list_mask = np.zeros(self.n_entities, dtype=np.int8)
-        self._list_touched = np.zeros(self.n_entities, dtype=bool)
+        # (2, E) int8: pair bits, touched; rows 0 and 1 (as bool) are _list_mask, _list_touched
+        self._lists = np.zeros((2, self.n_entities), dtype=np.int8)
+        self._list_mask = self._lists[0]
+        self._list_touched = self._lists[1].view(np.bool_)
         self._carry = False
         self._reset_accumulators()
         self._start: np.ndarray | None = None
@@ -268,6 +324,30 @@ class ContactLabeler:
         self._features[:, 15] = self._can_be_critical
         self._norm_scale = np.stack([self._mass, np.ones(self.n_entities)], axis=1)
         self._maps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        # For native.summarize: per-entity constants and the label tables by code and mask.
+        self._entity_consts = (
+            np.stack([self._can_jump, self._can_topple, self._can_be_critical, self._mass], axis=1)
+            .astype(np.float64)
+            .ravel()
+        )
+        self._tables = np.zeros((4, len(_CODE_REGIME)), dtype=np.int8)
+        self._tables[0], self._tables[1], self._tables[2] = (
+            _CODE_REGIME,
+            _CODE_CRITICAL,
+            _CODE_AIRBORNE,
+        )
+        self._tables[3, : len(_PAIR_TABLE)] = _PAIR_TABLE
+        self._consts: dict[float, np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        # Addresses belong to this process and these MjData: found again after a copy.
+        state = dict(self.__dict__)
+        state.update(_native=None, _native_data=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._native = _native_runtime(self._native_summary)
 
     # ------------------------------------------------------------------ per-step protocol
     def reset(self, data: mujoco.MjData) -> None:
@@ -276,6 +356,7 @@ class ContactLabeler:
         geom = data.contact.geom[:n]
         self._prev_pairs = set(self._pair_keys(geom))
         self._prev_key = None  # so the first substep after a reset is examined in full
+        self._prev_n = -1
 
     def begin_step(self, state: np.ndarray) -> None:
         """Start an agent step from entity states ``(E, 13)``."""
@@ -288,6 +369,9 @@ class ContactLabeler:
         """Advance the simulation ``n_substeps`` physics steps, labelling every one."""
         m = self.model
         self._substeps += n_substeps
+        if self._native is not None and (data is self._native_data or self._adopt(data)):
+            self._step_native(data, n_substeps)
+            return
         # The fast path inline (the same contact list as the substep before: nothing began),
         # since a Python call per substep is a measurable share of cheap physics.
         if self.runge_kutta:
@@ -306,6 +390,40 @@ class ContactLabeler:
                 key = geom.tobytes()
                 if self._carry or key != self._prev_key:
                     self._update(data, geom, key)
+
+    def _adopt(self, data: mujoco.MjData) -> bool:
+        """Check ``data`` for the compiled loop (once per MjData); False: use the Python loop."""
+        rt = self._native
+        if rt is None or not rt.check_data(data):
+            return False
+        self._native_data = data
+        self._substep_ints = rt.substep_ints(self.model, data, self.runge_kutta)
+        self._native_arrays = rt.data_arrays(data)
+        return True
+
+    def _step_native(self, data: mujoco.MjData, n_substeps: int) -> None:
+        """:meth:`step_physics` with the substeps compiled: the loop stops after every substep
+        whose contact list differs from the one before, which is examined here exactly as in
+        the Python loop; the substeps between run with no Python at all."""
+        ints, left = self._substep_ints, n_substeps
+        done = self._substeps - n_substeps  # substeps of this agent step run before this call
+        while left > 0:
+            k = native.run_substeps(ints, left, self._prev_flat, self._prev_n, self._qvel_before)
+            if k == 0:
+                break
+            left -= k
+            if self._carry and (k > 1 or done > 0):  # the step's first substep saw no change
+                self._merge_carry()
+            done += k
+            geom = data.contact.geom
+            self._update(data, geom, geom.tobytes())
+        # A carry left (no list changed in the step) is merged by end_step.
+
+    def _merge_carry(self) -> None:
+        """Count the touches of the contact list the step began with (unchanged since)."""
+        self._mask |= self._list_mask
+        self._touched |= self._list_touched
+        self._carry = False
 
     def substep(self, data: mujoco.MjData) -> None:
         """One labelled ``mj_step`` (for loops that step one substep at a time)."""
@@ -332,11 +450,11 @@ class ContactLabeler:
             # The same contact list as the previous substep, so nothing began. The first
             # substep of a step still counts that list's touches (cached by _examine).
             if self._carry:
-                self._mask |= self._list_mask
-                self._touched |= self._list_touched
-                self._carry = False
+                self._merge_carry()
             return
         self._prev_key = key
+        self._prev_flat = geom.flatten()
+        self._prev_n = len(geom)
         self._carry = False
         self._examine(data, geom, len(geom))
 
@@ -347,6 +465,77 @@ class ContactLabeler:
             raise RuntimeError("ContactLabeler.end_step called before begin_step")
         self._start = None
         dt = self._dt * (n_substeps if n_substeps is not None else max(self._substeps, 1))
+        if self._native_summary:
+            buf8, bufb, buf32 = self._buffers
+            carry = self._carry and self._substeps > 0
+            consts = self._consts_for(dt)
+            if native.summarize(
+                start, state, consts, self._tables, self._lists, carry, buf8, bufb, buf32
+            ):
+                self._carry = False
+                return self._native_labels()
+        return self._end_step_numpy(start, state, dt)
+
+    def read_and_end_step(
+        self, reader: EntityStateReader, data: mujoco.MjData, n_substeps: int
+    ) -> tuple[np.ndarray, bool, StepLabels]:
+        """``reader.read(data)`` then :meth:`end_step`, in one compiled call where both are
+        native: the entity states, whether they are finite, the step's labels."""
+        rt = reader._native
+        start = self._start
+        if not (self._native_summary and rt is not None and start is not None):
+            state, finite = reader.read(data)
+            return state, finite, self.end_step(state, n_substeps)
+        if data is not reader._data:
+            reader._ints = rt.state_ints(reader.model, data)
+            reader._data = data
+        self._start = None
+        state = np.empty((self.n_entities, 13))
+        buf8, bufb, buf32 = self._buffers
+        status = native.finish_step(
+            reader._ints,
+            reader._entities,
+            start,
+            state,
+            self._consts_for(self._dt * n_substeps),
+            self._tables,
+            self._lists,
+            self._carry and self._substeps > 0,
+            buf8,
+            bufb,
+            buf32,
+        )
+        finite = bool(status & 1)
+        if status & 2:
+            self._carry = False
+            return state, finite, self._native_labels()
+        return state, finite, self._end_step_numpy(start, state, self._dt * n_substeps)
+
+    def _consts_for(self, dt: float) -> np.ndarray:
+        consts = self._consts.get(dt)
+        if consts is None:
+            consts = self._consts[dt] = np.concatenate(
+                [[1.0 / dt], -self._gravity * dt, self._thresholds, self._entity_consts]
+            )
+        return consts
+
+    def _native_labels(self) -> StepLabels:
+        buf8, bufb, buf32 = self._buffers
+        return StepLabels(
+            regime=buf8[2],
+            pair_kind=buf8[3],
+            pair_mask=buf8[0],
+            approach_speed=buf32[0],
+            impulse=buf32[1],
+            critical=bufb[1],
+            airborne=bufb[2],
+            velocity_jump=buf32[2],
+        )
+
+    def _end_step_numpy(self, start: np.ndarray, state: np.ndarray, dt: float) -> StepLabels:
+        """:meth:`end_step` in numpy (the reference path; also any non-finite state)."""
+        if self._carry and self._substeps > 0:
+            self._merge_carry()
         # Every vector the labels need is linear in the two states, so one matrix product
         # gives them all and a second one their squared norms (small-array numpy calls cost
         # about a microsecond each, so the hot path counts them): see _linear_map.
@@ -414,11 +603,16 @@ class ContactLabeler:
 
     def _reset_accumulators(self) -> None:
         e = self.n_entities
-        # Output dtypes from the start: these arrays become the step's labels.
-        self._mask = np.zeros(e, dtype=np.int8)
-        self._touched = np.zeros(e, dtype=bool)
-        self._approach = np.zeros(e, dtype=np.float32)
-        self._impact_kind = np.zeros(e, dtype=np.int8)
+        # Fresh every step, since rows of them become the step's labels: int8 pair mask,
+        # impact kind, regime, pair kind; bool touched, critical, airborne; float32 approach
+        # speed, impulse, velocity jump (native.summarize fills the outputs).
+        buf8 = np.zeros((4, e), dtype=np.int8)
+        bufb = np.zeros((3, e), dtype=np.bool_)
+        buf32 = np.zeros((3, e), dtype=np.float32)
+        self._buffers = (buf8, bufb, buf32)
+        self._mask, self._impact_kind = buf8[0], buf8[1]
+        self._touched = bufb[0]
+        self._approach = buf32[0]
 
     def _pair_keys(self, geom: np.ndarray) -> list[int]:
         # MuJoCo reports a given geom pair in a fixed order, so (g0, g1) identifies it.
@@ -452,8 +646,8 @@ class ContactLabeler:
         pairs = set(keys)
         prev = self._prev_pairs
         new_points = []
-        list_mask = np.zeros(self.n_entities, dtype=np.int8)
-        list_touched = np.zeros(self.n_entities, dtype=bool)
+        list_mask, list_touched = self._list_mask, self._list_touched
+        self._lists[:] = 0
         for pk in pairs:
             ea, bit_a, _, eb, bit_b, _ = self._pair_info(pk)
             if ea >= 0:
@@ -465,7 +659,6 @@ class ContactLabeler:
             if pk not in prev and (ea >= 0 or eb >= 0):  # the pair was not touching a substep ago
                 new_points.append(pk)
         self._prev_pairs = pairs
-        self._list_mask, self._list_touched = list_mask, list_touched
         self._mask |= list_mask
         self._touched |= list_touched
         if not new_points:
@@ -484,6 +677,18 @@ class ContactLabeler:
         """Normal approach speed (m/s, > 0 when closing) of contacts ``idx``, from ``cvel``
         (Euler family) or from ``J(point) qvel_before`` (RK4)."""
         m = self.model
+        if self._native is not None and self._native_data is data and not self.runge_kutta:
+            out = np.empty(len(idx))
+            native.approach_speeds(
+                self._native_data._address,
+                self._native.layout,
+                idx,
+                m.geom_bodyid,
+                m.body_rootid,
+                self._native_arrays,
+                out,
+            )
+            return out
         contact = data.contact
         geom = contact.geom[idx]
         pos = contact.pos[idx]

@@ -27,6 +27,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from envs import native as native_kernels
 from envs.distractor import Distractor, add_distractor
 from envs.entities import discover_entities, find_support_geoms
 from envs.labeler import ContactLabeler, EntityStateReader
@@ -45,6 +46,7 @@ _BAD_WARNINGS = np.array(
 # The three counters are adjacent in mjData.warning, so a live slice of it reads them all.
 assert (np.diff(_BAD_WARNINGS) == 1).all()
 _BAD_WARNING_SLICE = slice(int(_BAD_WARNINGS[0]), int(_BAD_WARNINGS[-1]) + 1)
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class SceneError(ValueError):
@@ -84,6 +86,8 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             link of an articulated agent or object), see :func:`envs.entities.discover_entities`.
         links: kind of an agent's non-root links with ``entities="bodies"``: ``"agent"``
             (excluded from scoring and curiosity) or ``"object"`` (scored like objects).
+        native: run the step's inner loops compiled (:mod:`envs.native`); ``False`` runs the
+            Python reference path. Observations and labels are the same bit for bit.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 50}
@@ -105,6 +109,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         physics: dict | None = None,
         entities: str = "roots",
         links: str = "agent",
+        native: bool = True,
     ) -> None:
         if int(frame_skip) < 1:
             raise SceneError(f"frame_skip must be >= 1, got {frame_skip!r}")
@@ -156,10 +161,13 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self.metadata["layout"] = self.layout
         self._body_ids = np.array([e.body_id for e in self.layout.entities], dtype=np.int64)
         self._direct_state = self._entities_set_directly()
-        self._read_states = EntityStateReader(self.model, self._body_ids)
+        self._read_states = EntityStateReader(self.model, self._body_ids, native=native)
         if isinstance(label_config, dict):
             label_config = LabelConfig(**label_config)
-        self.labeler = ContactLabeler(self.model, self.layout, supports, label_config)
+        self.labeler = ContactLabeler(
+            self.model, self.layout, supports, label_config, native=native
+        )
+        self._native = native and native_kernels.enabled()
         self.distractor = (
             Distractor(
                 self.model,
@@ -185,6 +193,9 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             )
         self._ctrl_mid = ctrlrange.mean(axis=1)
         self._ctrl_half = (ctrlrange[:, 1] - ctrlrange[:, 0]) / 2.0
+        self._ctrl_mid_half = np.stack([self._ctrl_mid, self._ctrl_half])
+        self._ctrl_owner = 0  # the mjData address _ctrl_address belongs to (0: none yet)
+        self._ctrl_address = 0
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(nu,), dtype=np.float32)
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
@@ -196,8 +207,8 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             raise SceneError(f"{self.mjcf_path}: no camera named {camera!r}")
         self._renderer: mujoco.Renderer | None = None
         self._state = np.zeros((self.layout.n_entities, 13))
-        self._warnings = np.zeros(len(_BAD_WARNINGS), dtype=np.int64)
         self._warning_counts = self.data.warning.number[_BAD_WARNING_SLICE]  # a live view
+        self._warnings = self._warning_counts.tobytes()  # the counts last seen
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(
@@ -210,14 +221,13 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.distractor.reset(self.data, self.np_random)
         mujoco.mj_forward(self.model, self.data)
         self.labeler.reset(self.data)
-        self._warnings = self._warning_counts.copy()
+        self._warnings = self._warning_counts.tobytes()
         self._state = self._read_states(self.data)
         return self._state.ravel().astype(np.float32), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        ctrl = self._ctrl_from_action(action)
         d = self.data
-        d.ctrl[:] = ctrl
+        self._set_ctrl(action)
         distractor_on = False
         if self.distractor is not None:
             distractor_on = self.distractor.is_on(self._state[0, 0:3])
@@ -227,14 +237,12 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         labeler.step_physics(d, self.frame_skip)
         if self.distractor is not None:
             self.distractor.after_step(d, self.np_random, distractor_on)
-        state = self._read_states(d)
-        labels = labeler.end_step(state, self.frame_skip)
+        state, finite, labels = labeler.read_and_end_step(self._read_states, d, self.frame_skip)
 
-        warnings = self._warning_counts
-        finite = bool(np.isfinite(state).all())
-        unstable = not finite or bool((warnings != self._warnings).any())
+        warnings = self._warning_counts.tobytes()
+        unstable = not finite or warnings != self._warnings
         if unstable:
-            self._warnings = warnings.copy()
+            self._warnings = warnings
             if not finite:
                 state = self._state  # never hand out a non-finite observation
         self._state = state
@@ -408,13 +416,26 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
                     adr = self._free_qpos_adr(e.body_id)
                     self.data.qpos[adr : adr + 2] += rng.normal(0.0, self.reset_noise, 2)
 
-    def _ctrl_from_action(self, action: Any) -> np.ndarray:
-        a = np.asarray(action, dtype=np.float64)
+    def _set_ctrl(self, action: Any) -> None:
+        """``data.ctrl`` from an action in ``[-1, 1]^nu`` (clipped), checked first."""
+        a = action
+        if type(a) is not np.ndarray or a.dtype not in _FLOAT_DTYPES:
+            a = np.asarray(action, dtype=np.float64)
         if a.shape != self.action_space.shape:
             raise ValueError(f"action must have shape {self.action_space.shape}, got {a.shape}")
-        if not np.isfinite(a).all():
+        if self._native:
+            d = self.data
+            if d._address != self._ctrl_owner:  # first step, or a copied env
+                self._ctrl_address, self._ctrl_owner = d.ctrl.ctypes.data, d._address
+            ok = native_kernels.set_ctrl(a, self._ctrl_mid_half, self._ctrl_address)
+        else:
+            ok = bool(np.isfinite(a).all())
+            if ok:
+                self.data.ctrl[:] = self._ctrl_mid + a.astype(np.float64).clip(-1.0, 1.0) * (
+                    self._ctrl_half
+                )
+        if not ok:
             raise ValueError(f"action must be finite, got {a.tolist()}")
-        return self._ctrl_mid + a.clip(-1.0, 1.0) * self._ctrl_half
 
     def _free_qpos_adr(self, body_id: int) -> int:
         jnt = self.model.body_jntadr[body_id]

@@ -1,0 +1,136 @@
+"""The compiled step (:mod:`envs.native`) gives the Python reference path's results bit for bit.
+
+Both envs are made the same way, one with ``native=False``, and stepped with the same seeds
+and random actions; every observation and every label array must be equal byte for byte
+(dtype included). Random actions in these scenes start and end contacts within steps, so
+the compiled loop's "return at a changed contact list" branch runs many times per episode
+(counted below so the comparison cannot pass on contact-free steps alone).
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import pytest
+
+import envs
+from envs import native
+from envs.gym_scene import GymSceneEnv
+from envs.regimes import Regime
+from envs.scene import ContactSceneEnv
+
+
+def test_runtime_is_found_and_checked() -> None:
+    assert native.runtime() is not None, native.UNAVAILABLE
+
+
+def _launch(scene: ContactSceneEnv, rng: np.random.Generator) -> bytes:
+    """Throw every free object (random velocity, upwards too): collisions, bounces, landings."""
+    obs = b""
+    for i, entity in enumerate(scene.layout.entities):
+        jnt = scene.model.body_jntadr[entity.body_id]
+        if entity.kind == "object" and scene.model.jnt_type[jnt] == mujoco.mjtJoint.mjJNT_FREE:
+            velocity = rng.uniform([-2, -2, 0], [2, 2, 2])
+            obs = scene.place_object(i, linvel=velocity, angvel=rng.uniform(-5, 5, 3)).tobytes()
+    return obs
+
+
+def _rollout(env: gym.Env, episodes: int, steps: int) -> tuple[list[bytes], list[dict]]:
+    rng = np.random.default_rng(0)
+    scene = env.unwrapped
+    assert isinstance(scene, ContactSceneEnv)
+    observations, labels = [], []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=episode)
+        observations.append(obs.tobytes())
+        for step in range(steps):
+            if step % 50 == 0:
+                observations.append(_launch(scene, rng))
+            action = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+            obs, _, _, _, info = env.step(action)
+            observations.append(obs.tobytes())
+            labels.append(info["contact"])
+    return observations, labels
+
+
+def _assert_same(fast: tuple[list, list], slow: tuple[list, list]) -> None:
+    assert fast[0] == slow[0], "observations differ"
+    assert len(fast[1]) == len(slow[1])
+    for i, (a, b) in enumerate(zip(fast[1], slow[1], strict=True)):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert a[key].dtype == b[key].dtype, (i, key)
+            assert a[key].tobytes() == b[key].tobytes(), (i, key, a[key], b[key])
+
+
+@pytest.mark.parametrize(
+    ("scene", "distractor"),
+    [("push_blocks", "none"), ("billiards", "none"), ("tower", "none"), ("push_blocks", "force")],
+)
+def test_builtin_scenes_native_equals_python(scene: str, distractor: str) -> None:
+    env_id = envs.SCENES[scene]
+    fast = _rollout(gym.make(env_id, distractor=distractor), episodes=3, steps=100)
+    slow = _rollout(gym.make(env_id, distractor=distractor, native=False), episodes=3, steps=100)
+    _assert_same(fast, slow)
+    regimes = np.concatenate([lab["regime"] for lab in fast[1]])
+    assert (regimes == Regime.IMPACT).sum() > 0 and (regimes == Regime.CONTACT).sum() > 0
+
+
+def test_articulated_rk4_gym_scene_native_equals_python() -> None:
+    """Hopper-v5: RK4 (velocities kept from before each substep) and links whose origin is not
+    their subtree's com (the ``w x r`` term of the entity states)."""
+    make = lambda **kw: GymSceneEnv("Hopper-v5", entities="bodies", links="object", **kw)  # noqa: E731
+    fast_env = make()
+    assert int(fast_env.model.opt.integrator) == int(mujoco.mjtIntegrator.mjINT_RK4)
+    fast = _rollout(fast_env, episodes=2, steps=100)
+    slow = _rollout(make(native=False), episodes=2, steps=100)
+    _assert_same(fast, slow)
+    regimes = np.concatenate([lab["regime"] for lab in fast[1]])
+    assert (regimes == Regime.IMPACT).sum() > 0
+
+
+def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
+    """Count the substeps the Python loop examines (contact list changed) and the stops of the
+    compiled loop over the same steps: equal, and many."""
+    env = gym.make(envs.SCENES["billiards"]).unwrapped
+    labeler = env.labeler
+    stops = 0
+    original = labeler._update
+
+    def counting_update(data: mujoco.MjData, geom: np.ndarray, key: bytes) -> None:
+        nonlocal stops
+        stops += key != labeler._prev_key
+        original(data, geom, key)
+
+    labeler._update = counting_update  # type: ignore[method-assign]
+    _rollout(env, episodes=1, steps=200)
+    reference = gym.make(envs.SCENES["billiards"], native=False).unwrapped
+    changes = 0
+    python_update = reference.labeler._update
+
+    def counting_python(data: mujoco.MjData, geom: np.ndarray, key: bytes) -> None:
+        nonlocal changes
+        changes += key != reference.labeler._prev_key
+        python_update(data, geom, key)
+
+    reference.labeler._update = counting_python  # type: ignore[method-assign]
+    _rollout(reference, episodes=1, steps=200)
+    assert stops == changes > 20
+
+
+def test_a_copied_env_steps_its_own_simulation() -> None:
+    """Kernels work on raw addresses: a deep copy must find its own, not step the original."""
+    env = gym.make(envs.SCENES["push_blocks"]).unwrapped
+    env.reset(seed=0)
+    actions = np.random.default_rng(1).uniform(-1, 1, (30, env.action_space.shape[0]))
+    for a in actions[:5]:
+        env.step(a)
+    copy = deepcopy(env)
+    before = env.data.qpos.copy()
+    copied = [copy.step(a)[0].tobytes() for a in actions[5:]]
+    assert env.data.qpos.tobytes() == before.tobytes(), "the copy stepped the original"
+    original = [env.step(a)[0].tobytes() for a in actions[5:]]
+    assert copied == original
