@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from agent.config.env import EnvConfig
 from agent.config.errors import ConfigError, check_positive
-from envs.probe import ProbeConfig
+from envs.probe_config import ProbeConfig
 
 
 @dataclass(frozen=True)
