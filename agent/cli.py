@@ -36,7 +36,7 @@ examples:
   contactlab train-model dataset=data/push_blocks-random-50000-seed0 world_model=interaction
   contactlab train-model dataset=... --print-config show every key with its resolved value
 
-Overrides use Hydra syntax; the keys and their meaning are in configs/ and agent/config.py.
+Overrides use Hydra syntax; the keys and their meaning are in configs/ and agent/config/.
 Outputs go to runs/<command>-.../ with config.yaml and run.json (commit, versions, seed).
 """
 

@@ -127,15 +127,15 @@ def _defaults(name: str, schema: type) -> Any:
     from hydra.core.config_store import ConfigStore
     from omegaconf import OmegaConf
 
-    from agent.config import CONFIG_DIR, _make_writable
+    from agent.config.load import CONFIG_DIR, make_writable
 
     node = OmegaConf.structured(schema)
-    _make_writable(node)
+    make_writable(node)
     ConfigStore.instance().store(name=f"{name}_schema", node=node)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         composed = compose(config_name=name)
     base = OmegaConf.structured(schema)
-    _make_writable(base)
+    make_writable(base)
     return OmegaConf.merge(base, composed)
 
 

@@ -8,7 +8,6 @@ import gymnasium as gym
 
 from agent.config import EnvConfig
 from envs import SCENES
-from envs.regimes import LabelConfig
 
 
 def make_env(cfg: EnvConfig, **kwargs: Any) -> gym.Env:
@@ -31,13 +30,12 @@ def make_env(cfg: EnvConfig, **kwargs: Any) -> gym.Env:
         kwargs["support_geoms"] = tuple(cfg.support_geoms)
     if (cfg.entities, cfg.links) != ("roots", "agent"):
         kwargs.update(entities=cfg.entities, links=cfg.links)
-    labels = LabelConfig(**vars(cfg.labels))
     return gym.make(
         env_id,
         max_episode_steps=cfg.max_episode_steps,
         distractor=cfg.distractor,
         frame_skip=cfg.frame_skip,
-        label_config=labels,
+        label_config=cfg.labels,
         physics=cfg.physics.overrides(),
         **kwargs,
     )

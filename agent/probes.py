@@ -11,7 +11,7 @@ from pathlib import Path
 import mujoco
 
 from agent.config import EnvConfig, ProbeSetConfig
-from envs.probe import ProbeConfig, collect_probe
+from envs.probe import collect_probe
 from envs.scene import ContactSceneEnv
 from world_model.dataset import META_FILE, DatasetError, DatasetMeta
 from world_model.probe import (
@@ -40,10 +40,7 @@ def make_probe_set(
     probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv, path: Path
 ) -> ProbeSet:
     """Collect the probe set of ``scene`` and save it at ``path``."""
-    cfg = ProbeConfig(
-        seq_len=probe.seq_len, min_per_regime=probe.min_per_regime, max_steps=probe.max_steps
-    )
-    arrays = collect_probe(scene, cfg, seed=probe.seed)
+    arrays = collect_probe(scene, probe.collection(), seed=probe.seed)
     meta = DatasetMeta(
         env_id=scene.spec.id if scene.spec is not None else "contactlab/MJCFScene-v0",
         env_version=_version(scene),

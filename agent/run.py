@@ -32,41 +32,26 @@ from omegaconf import DictConfig
 
 from agent.collect import dataset_meta
 from agent.config import RunConfig
-from agent.explorers.base import (
-    DemonstratorExplorer,
-    Explorer,
-    MixedExplorer,
-    MPCExplorer,
-    RandomExplorer,
-)
-from agent.explorers.mpc import MPCPlanner
-from agent.explorers.sb3 import (
-    BudgetCallback,
-    IntrinsicRewardWrapper,
-    load_sb3_state,
-    make_sb3,
-    sb3_state,
-)
+from agent.explorers.base import Explorer, RandomExplorer
+from agent.explorers.registry import EXPLORERS
+from agent.explorers.sb3 import BudgetCallback, IntrinsicRewardWrapper, load_sb3_state, sb3_state
 from agent.interaction import InteractionTracker
 from agent.learner import ActiveLearner
 from agent.loop import episode_seed, run_loop
 from agent.make_env import make_env
+from agent.parts import build_explorer, build_parts
 from agent.pixel_learner import PixelLearner, pixel_view
 from agent.probes import ensure_probe_set
 from agent.progress import Progress
 from agent.report import write_run_report_or_warn
 from agent.run_dir import config_hash, lock_run_dir, open_run_dir, write_json_atomic
 from agent.schedule import eval_steps
-from curiosity import build_curiosity
 from envs.scene import ContactSceneEnv
 from world_model.checkpoint import load_latest_checkpoint, previous_path, save_checkpoint
 from world_model.dataset import DatasetWriter, load_dataset
 from world_model.metrics_log import MetricsLogger, format_row, read_metrics
-from world_model.models import build_model
-from world_model.pixels import PixelWorldModel
 from world_model.probe import ProbeSet, baseline_metrics
 from world_model.replay import Replay
-from world_model.trainer import ModelTrainer
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -114,26 +99,16 @@ def build_run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool] | 
         run_dir = run_dir_of(cfg, resolved)
         opened = open_run_dir(run_dir.parent, run_dir.name, resolved, cfg.seed)
     run_dir, resumed = opened
-    env = make_env(cfg.env)
-    scene = env.unwrapped
-    assert isinstance(scene, ContactSceneEnv)
-    probe = ensure_probe_set(cfg.probe, cfg.env, scene)
-
-    layout, action_dim = scene.layout, scene.model.nu
-    # A video source never sees actions: its model is conditioned on the agent's observed
-    # next state (13 floats per agent) instead.
-    cond_dim = action_dim if cfg.loop.observe_actions else 13 * len(layout.indices("agent"))
-    model = build_model(cfg.world_model, layout, cond_dim, scene.dt)
     pixels = cfg.loop.observation == "pixels"
-    trainer = (
-        ModelTrainer(PixelWorldModel(cfg.pixels, cond_dim), cfg.pixels)
-        if pixels
-        else ModelTrainer(model, cfg.world_model)
+    parts = build_parts(
+        cfg.env,
+        cfg.world_model,
+        cfg.curiosity,
+        observe_actions=cfg.loop.observe_actions,
+        pixels=cfg.pixels if pixels else None,
     )
-    signal = build_curiosity(
-        cfg.curiosity, model, layout.obs_dim, cond_dim, layout,
-        make_model=lambda: build_model(cfg.world_model, layout, cond_dim, scene.dt),
-    )  # fmt: skip
+    scene, layout, cond_dim, signal = parts.scene, parts.layout, parts.cond_dim, parts.signal
+    probe = ensure_probe_set(cfg.probe, cfg.env, scene)
     rng = np.random.default_rng(cfg.seed)
     replay_rng = np.random.default_rng(rng.integers(2**63))
     replay = Replay(cfg.budget, layout.obs_dim, cond_dim, layout.n_entities, replay_rng)
@@ -146,44 +121,17 @@ def build_run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool] | 
         extra = {**meta.extra, "action_field": "agent_motion"}
         meta = dataclasses.replace(meta, action_dim=cond_dim, extra=extra)
     writer = DatasetWriter(run_dir / "data", meta, shard_rows=shard_rows)
-    parts: dict[str, Any] = dict(
-        cfg=cfg.loop, replay=replay, writer=writer, trainer=trainer, curiosity=signal,
+    parts_kw: dict[str, Any] = dict(
+        cfg=cfg.loop, replay=replay, writer=writer, trainer=parts.trainer, curiosity=signal,
         probe=probe, logger=MetricsLogger(run_dir), interaction=InteractionTracker(layout),
         horizon=cfg.world_model.horizon, layout=layout,
         baselines=baseline_metrics(probe, scene.dt),
         eval_at=frozenset(eval_steps(cfg.loop, cfg.budget)),
     )  # fmt: skip
-    learner = _pixel_learner(cfg, scene, probe, parts) if pixels else ActiveLearner(**parts)
-    warmup = RandomExplorer(action_dim, np.random.default_rng(rng.integers(2**63)))
-    explorer: Explorer | None
-    if cfg.agent.name == "random":
-        explorer = warmup
-    elif cfg.agent.name == "demonstrator":
-        explorer = DemonstratorExplorer(
-            layout, action_dim, np.random.default_rng(rng.integers(2**63))
-        )
-    elif cfg.agent.name == "mpc":
-
-        def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
-            return signal(obs, action, None, predicted=predicted)
-
-        planner = MPCPlanner(
-            model.step, score, model.n_members, action_dim, cfg.agent.mpc, seed=cfg.seed
-        )
-        explorer = MPCExplorer(planner)
-    else:
-        explorer = None
-    if explorer is not None and cfg.loop.passive_fraction > 0:
-        passive_rng = np.random.default_rng([cfg.seed, 7])  # leaves the other streams as they were
-        passive: Explorer = (
-            DemonstratorExplorer(layout, action_dim, passive_rng)
-            if cfg.loop.passive_policy == "demonstrator"
-            else RandomExplorer(action_dim, passive_rng)
-        )
-        explorer = MixedExplorer(
-            explorer, passive, cfg.loop.passive_fraction, lambda: learner.episode
-        )
-    return Run(cfg, run_dir, resumed, env, learner, explorer, warmup, signal)
+    learner = _pixel_learner(cfg, scene, probe, parts_kw) if pixels else ActiveLearner(**parts_kw)
+    warmup = RandomExplorer(parts.action_dim, np.random.default_rng(rng.integers(2**63)))
+    explorer = build_explorer(cfg, parts, warmup, rng, lambda: learner.episode)
+    return Run(cfg, run_dir, resumed, parts.env, learner, explorer, warmup, signal)
 
 
 def _pixel_learner(
@@ -429,17 +377,7 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
         on_transition=on_transition,
         reset_seed=reset_seed,
     )
-    a = cfg.agent
-    kwargs: dict[str, Any] = (
-        {"n_steps": a.sb3_n_steps, "batch_size": a.sb3_batch_size}
-        if a.name == "ppo"
-        else {
-            "learning_starts": a.sb3_learning_starts,
-            "train_freq": a.sb3_train_freq,
-            "batch_size": a.sb3_batch_size,
-        }
-    )
-    r.sb3 = make_sb3(a.name, wrapped, cfg.seed, kwargs)
+    r.sb3 = EXPLORERS.get(cfg.agent.name).builder()(wrapped, cfg.seed, cfg.agent)
     total = 10 * cfg.budget
     if r.sb3_resume is not None:
         load_sb3_state(r.sb3, r.sb3_resume["sb3"])

@@ -1,9 +1,10 @@
 """MPC planner latency per action at its default settings, with the default world model.
 
-Builds the default ``contactlab run`` parts for PushBlocks (the graph model as configured in
-``configs/world_model/graph.yaml``, disagreement
-curiosity, default ``MPCConfig``), acts from real observations through the MPC explorer (which
-replans every ``action_repeat`` actions and holds the plan in between) and times each call
+Builds the parts of the default ``contactlab run`` (PushBlocks, the graph world model,
+disagreement curiosity as ``configs/`` compose them, e.g. its ``entity_kinds``) with the run's
+own builder (:mod:`agent.parts`), with ``agent.mpc`` replaced by the planner settings timed,
+acts from real observations through the MPC explorer (which replans every ``action_repeat``
+actions and holds the plan in between) and times each call
 after a warm-up, with 1 torch thread (the run default) and with 2: per plan and per executed
 action. For scale it also times the naive CEM the design notes warn about (population 500,
 horizon 15, 5 iterations, replanning every action) on the same model, and prints the ratio.
@@ -15,45 +16,32 @@ Usage: ``python benchmarks/planner_latency.py [--actions 200]``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
-from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 
-import envs  # noqa: F401
-from agent.explorers.base import MPCExplorer
-from agent.explorers.mpc import MPCPlanner
+from agent.config import RunConfig, load_config
+from agent.explorers.base import MPCExplorer, RandomExplorer
 from agent.explorers.mpc_config import MPCConfig
-from curiosity import CuriosityConfig, build_curiosity
-from world_model.config import WorldModelConfig
-from world_model.models import build_model
-
-_GRAPH_PRESET = Path(__file__).resolve().parent.parent / "configs/world_model/graph.yaml"
+from agent.parts import build_explorer, build_parts
 
 
 def time_planner(cfg: MPCConfig, n: int, threads: int) -> tuple[float, float]:
     """Median ms per planning call, and mean ms per executed action (the explorer replans
     every ``cfg.action_repeat`` actions and holds the plan in between)."""
     torch.set_num_threads(threads)
-    env = gym.make("contactlab/PushBlocks-v0").unwrapped
-    layout, action_dim = env.layout, env.model.nu
-    preset = OmegaConf.to_container(OmegaConf.load(_GRAPH_PRESET))
-    wm_cfg = WorldModelConfig(**preset)  # type: ignore[arg-type]
-    model = build_model(wm_cfg, layout, action_dim, dt=env.dt).eval()
-    signal = build_curiosity(CuriosityConfig(), model, layout.obs_dim, action_dim, layout)
-    planner = MPCPlanner(
-        model.step,
-        lambda o, a, p: signal(o, a, None, predicted=p),
-        model.n_members,
-        action_dim,
-        cfg,
-        seed=0,
-    )
-    explorer = MPCExplorer(planner)
+    run_cfg, _ = load_config("run", RunConfig, [])
+    run_cfg = dataclasses.replace(run_cfg, agent=dataclasses.replace(run_cfg.agent, mpc=cfg))
+    parts = build_parts(run_cfg.env, run_cfg.world_model, run_cfg.curiosity)
+    parts.model.eval()
+    rng = np.random.default_rng(run_cfg.seed)
+    warmup = RandomExplorer(parts.action_dim, rng)
+    explorer = build_explorer(run_cfg, parts, warmup, rng, lambda: 0)
+    assert isinstance(explorer, MPCExplorer), explorer
+    env = parts.scene
     obs, _ = env.reset(seed=0)
     plans, acts = [], []
     for i in range(n + 10):

@@ -24,6 +24,8 @@ _EXPORTS = {
     "PredictionError": "curiosity.prediction_error",
     "IntrinsicReward": "curiosity.protocol",
     "RND": "curiosity.rnd",
+    "SIGNALS": "curiosity.registry",
+    "register_signal": "curiosity.registry",
     "StateMetric": "curiosity.state_metric",
     "entity_weight": "curiosity.state_metric",
 }

@@ -6,12 +6,8 @@ from collections.abc import Callable
 
 from curiosity.config import CuriosityConfig
 from curiosity.curiosity_signal import CuriositySignal
-from curiosity.disagreement import Disagreement
-from curiosity.learning_progress import LearningProgress
 from curiosity.normalize import RewardNormalizer
-from curiosity.prediction_error import PredictionError
-from curiosity.protocol import IntrinsicReward
-from curiosity.rnd import RND
+from curiosity.registry import signal_builder
 from curiosity.state_metric import StateMetric
 from envs.layout import EntityLayout
 from world_model.protocol import WorldModel
@@ -25,7 +21,8 @@ def build_curiosity(
     layout: EntityLayout,
     make_model: Callable[[], WorldModel] | None = None,
 ) -> CuriositySignal:
-    """The signal ``cfg.name`` names, wrapped with its normaliser when ``cfg.normalize``.
+    """The signal ``cfg.name`` names (:data:`curiosity.registry.SIGNALS`), wrapped with its
+    normaliser when ``cfg.normalize``.
 
     Args:
         cfg: curiosity configuration.
@@ -49,25 +46,6 @@ def build_curiosity(
             f"build_curiosity: action_dim {action_dim} != model.action_dim {model.action_dim}"
         )
     metric = StateMetric(layout, model, cfg.entity_kinds, cfg.scale_floor)
-    reward: IntrinsicReward
-    if cfg.name == "prediction_error":
-        reward = PredictionError(model, metric)
-    elif cfg.name == "disagreement":
-        reward = Disagreement(model, metric)
-    elif cfg.name == "rnd":
-        reward = RND(
-            model,
-            metric.weight,
-            hidden=cfg.rnd_hidden,
-            out=cfg.rnd_out,
-            depth=cfg.rnd_depth,
-            lr=cfg.rnd_lr,
-            input_clip=cfg.rnd_input_clip,
-            seed=cfg.rnd_seed,
-        )
-    else:
-        reward = LearningProgress(
-            model, metric, cfg.lp_refresh_every, signed=cfg.lp_signed, make_model=make_model
-        )
+    reward = signal_builder(cfg.name)(cfg, model, metric, make_model)
     normalizer = RewardNormalizer(cfg.clip, cfg.norm_eps) if cfg.normalize else None
     return CuriositySignal(reward, normalizer)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from curiosity.registry import SIGNALS
 from envs.layout import ENTITY_KINDS
 
-SIGNAL_NAMES = ("prediction_error", "disagreement", "rnd", "learning_progress")
+#: The built-in signals (:data:`curiosity.registry.SIGNALS` also holds any registered later).
+SIGNAL_NAMES = SIGNALS.names()
 
 
 @dataclass(frozen=True)
@@ -22,14 +24,16 @@ class CuriosityConfig:
         name: ``"prediction_error"``: ensemble-mean one-step error against the observed next
             state; ``"disagreement"``: variance of the members' predictions (Plan2Explore);
             ``"rnd"``: error of a trained predictor of a fixed random network (Burda 2018);
-            ``"learning_progress"``: how much the model's error dropped since an older copy.
+            ``"learning_progress"``: how much the model's error dropped since an older copy;
+            or any name registered in :data:`curiosity.registry.SIGNALS`.
         normalize: divide raw rewards by their running standard deviation (and clip).
         clip: normalised rewards are clipped to ``[-clip, clip]`` (``[0, clip]`` for the
             non-negative signals).
         norm_eps: added to the running std before dividing.
         entity_kinds: entity kinds whose 13 observation dims count in state errors and RND
-            inputs. All kinds by default (agent, objects and distractors alike): the learner is
-            not told which bodies matter, so an unpredictable distractor can attract it.
+            inputs. Objects and distractors by default: curiosity about what the objects do,
+            not the agent's own motion; the learner is not told that the distractor is
+            unlearnable, so it can attract it.
         scale_floor: state errors divide each dim by the std of its one-step change; no dim's
             std may fall below this fraction of the largest std of the same feature (pos, quat,
             linvel, angvel) over all entities, so a dim that never changed in the data cannot
@@ -50,7 +54,7 @@ class CuriosityConfig:
     normalize: bool = True
     clip: float = 5.0
     norm_eps: float = 1e-8
-    entity_kinds: tuple[str, ...] = ENTITY_KINDS
+    entity_kinds: tuple[str, ...] = ("object", "distractor")
     scale_floor: float = 0.1
     rnd_hidden: int = 128
     rnd_out: int = 32
@@ -62,10 +66,7 @@ class CuriosityConfig:
     lp_signed: bool = False
 
     def __post_init__(self) -> None:
-        if self.name not in SIGNAL_NAMES:
-            raise ValueError(
-                f"CuriosityConfig.name must be one of {SIGNAL_NAMES}, got {self.name!r}"
-            )
+        SIGNALS.check(self.name)  # the registered signals (curiosity/registry.py)
         for name in ("normalize", "lp_signed"):
             value = getattr(self, name)
             if not isinstance(value, bool):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -10,6 +11,9 @@ from torch import Tensor
 from curiosity.state_metric import StateMetric
 from world_model.batch import TransitionBatch
 from world_model.protocol import WorldModel
+
+if TYPE_CHECKING:
+    from curiosity.config import CuriosityConfig
 
 
 class Disagreement:
@@ -57,3 +61,13 @@ class Disagreement:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore from :meth:`state_dict`."""
         self.metric.load_state_dict(state["metric"])
+
+
+def build_disagreement(
+    cfg: CuriosityConfig,
+    model: WorldModel,
+    metric: StateMetric,
+    make_model: Callable[[], WorldModel] | None,
+) -> Disagreement:
+    """``disagreement`` (:data:`curiosity.registry.SIGNALS`)."""
+    return Disagreement(model, metric)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +19,9 @@ from torch import Tensor, nn
 from curiosity.state_metric import StateMetric
 from world_model.batch import TransitionBatch
 from world_model.protocol import WorldModel
+
+if TYPE_CHECKING:
+    from curiosity.config import CuriosityConfig
 
 
 class LearningProgress:
@@ -129,3 +132,15 @@ class LearningProgress:
         self.since_refresh = int(state["since_refresh"])
         self.refreshes = int(state["refreshes"])
         self.metric.load_state_dict(state["metric"])
+
+
+def build_learning_progress(
+    cfg: CuriosityConfig,
+    model: WorldModel,
+    metric: StateMetric,
+    make_model: Callable[[], WorldModel] | None,
+) -> LearningProgress:
+    """``learning_progress`` (:data:`curiosity.registry.SIGNALS`)."""
+    return LearningProgress(
+        model, metric, cfg.lp_refresh_every, signed=cfg.lp_signed, make_model=make_model
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -11,14 +12,16 @@ from curiosity.state_metric import StateMetric
 from world_model.batch import TransitionBatch
 from world_model.protocol import WorldModel
 
+if TYPE_CHECKING:
+    from curiosity.config import CuriosityConfig
+
 
 class PredictionError:
     """``||mean_m f_m(s, a) - s'||^2`` in normalised-delta units (:class:`StateMetric`).
 
     Real transitions (``next_obs`` given): the error of the ensemble-mean prediction against
     the observed next state, summed over the dims of the configured entity kinds (by default
-    agent and object dims both count; the agent's own motion is usually easy, so objects
-    dominate once the model has learnt the agent).
+    objects and distractors: the agent's own motion does not count).
 
     Imagined transitions (``next_obs=None``): the expected error when the truth is drawn from
     the ensemble itself, ``mean_m ||f_m - mean f||^2``. With no truth known this *is* the
@@ -61,3 +64,13 @@ class PredictionError:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore from :meth:`state_dict`."""
         self.metric.load_state_dict(state["metric"])
+
+
+def build_prediction_error(
+    cfg: CuriosityConfig,
+    model: WorldModel,
+    metric: StateMetric,
+    make_model: Callable[[], WorldModel] | None,
+) -> PredictionError:
+    """``prediction_error`` (:data:`curiosity.registry.SIGNALS`)."""
+    return PredictionError(model, metric)

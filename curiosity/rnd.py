@@ -8,7 +8,8 @@ those, so it measures novelty of the *state*, independently of the world model's
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -16,6 +17,10 @@ from torch import Tensor, nn
 from world_model.batch import TransitionBatch
 from world_model.normalizer import RunningNormalizer
 from world_model.protocol import WorldModel
+
+if TYPE_CHECKING:
+    from curiosity.config import CuriosityConfig
+    from curiosity.state_metric import StateMetric
 
 # Input normaliser floor, as for the world model's observation normaliser.
 _OBS_MIN_STD = 1e-3
@@ -140,3 +145,22 @@ class RND:
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates = int(state["updates"])
         self.skipped = int(state["skipped"])
+
+
+def build_rnd(
+    cfg: CuriosityConfig,
+    model: WorldModel,
+    metric: StateMetric,
+    make_model: Callable[[], WorldModel] | None,
+) -> RND:
+    """``rnd`` (:data:`curiosity.registry.SIGNALS`), on the entity mask of ``metric``."""
+    return RND(
+        model,
+        metric.weight,
+        hidden=cfg.rnd_hidden,
+        out=cfg.rnd_out,
+        depth=cfg.rnd_depth,
+        lr=cfg.rnd_lr,
+        input_clip=cfg.rnd_input_clip,
+        seed=cfg.rnd_seed,
+    )

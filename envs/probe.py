@@ -22,51 +22,19 @@ first. The result is plain numpy arrays; ``world_model`` saves them as a dataset
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 from tqdm import tqdm
 
 from envs.placement import yaw_quat
+from envs.probe_config import SCENARIOS, ProbeConfig  # noqa: F401 (SCENARIOS re-exported)
 from envs.regimes import REGIME_NAMES, Regime
 from envs.scene import ContactSceneEnv
 from envs.scripted import RandomPolicy, ReachStrikePolicy, StrikePolicy, strike_policy
 
-SCENARIOS = ("strike", "random", "launch", "drop")
 SETTLE_STEPS = 100  # limp steps before a launch/drop sequence in a scene with nothing to throw
 _LABEL_KEYS = ("regime", "pair_kind", "critical", "approach_speed", "impulse")
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """How a probe set is made.
-
-    Attributes:
-        seq_len: steps per sequence (the open-loop rollout horizon evaluated on it).
-        min_per_regime: object entity-transitions required of every regime.
-        max_steps: env steps after which collection gives up, naming the regimes still short.
-        scenarios: which scenarios to cycle through (subset of :data:`SCENARIOS`).
-        sequences_per_episode: sequences cut from one episode of the ``strike``/``random``
-            scenarios (``launch``/``drop`` use one: their event is at the start).
-    """
-
-    seq_len: int = 10
-    min_per_regime: int = 500
-    max_steps: int = 100_000
-    scenarios: tuple[str, ...] = SCENARIOS
-    sequences_per_episode: int = 8
-
-    def __post_init__(self) -> None:
-        if self.seq_len < 1 or self.min_per_regime < 1 or self.max_steps < self.seq_len:
-            raise ValueError(
-                f"ProbeConfig: seq_len, min_per_regime >= 1 and max_steps >= seq_len ({self})"
-            )
-        unknown = set(self.scenarios) - set(SCENARIOS)
-        if unknown or not self.scenarios:
-            raise ValueError(
-                f"ProbeConfig.scenarios: unknown {sorted(unknown)}; choose from {SCENARIOS}"
-            )
 
 
 class ProbeShortfall(RuntimeError):

@@ -47,20 +47,21 @@ class LabelConfig:
     """Thresholds of the contact labeller. Defaults are documented in ``docs/labels.md``.
 
     Attributes:
-        impact_speed: m/s. A contact that begins with normal approach speed above this is an
+        impact_speed: m/s; a contact beginning with normal approach speed above this is an
             impact. 0.1 m/s is about the speed of a 0.5 mm drop; slow pushes stay ``contact``.
-        rest_speed: m/s. Below this mean linear speed over the step (and below ``rest_angvel``)
-            an entity with nothing new happening is at rest.
-        rest_angvel: rad/s. Angular-speed counterpart of ``rest_speed``.
-        fall_speed: m/s. A body touching nothing and descending faster than this is falling
+        rest_speed: m/s; below this mean linear speed over the step (and below
+            ``rest_angvel``) an entity with nothing new happening is at rest.
+        rest_angvel: rad/s; the angular-speed counterpart of ``rest_speed``.
+        fall_speed: m/s; a body touching nothing and descending faster is falling
             (``critical``).
-        topple_angle: degrees. Tilt of the body's z axis from world z beyond which it counts as
-            toppled; crossing it during a step is ``critical``.
-        jump_speed: m/s, or ``None`` to turn the rule off. An object already touching another
-            body (not its ground support) whose linear velocity changes by more than this
-            over one step, with no contact beginning, is an ``impact`` too: the impulse came
-            through the existing contact (the far ball of a Newton's cradle). 0.5 m/s in one
-            50 Hz step is 2.5 g; the agent is exempt (its own actuators jerk it).
+        topple_angle: degrees of tilt (body z axis from world z) that count as toppled;
+            crossing it during a step is ``critical``.
+        jump_speed: m/s; an object's velocity jump through a continuing contact above this is
+            an impact (``None`` turns the rule off). An object already touching another body
+            (not its ground support) whose linear velocity changes by more than this over one
+            step, with no contact beginning, is an ``impact`` too: the impulse came through
+            the existing contact (the far ball of a Newton's cradle). 0.5 m/s in one 50 Hz
+            step is 2.5 g; the agent is exempt (its own actuators jerk it).
     """
 
     impact_speed: float = 0.1

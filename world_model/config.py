@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODEL_KINDS = ("graph", "mlp", "interaction")
+from world_model.registry import MODELS
+
 OBJECTIVES = ("reconstructive", "jepa")
 
 
@@ -90,10 +91,7 @@ class WorldModelConfig:
     snapshot_every: int = 10
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ValueError(
-                f"WorldModelConfig.kind must be one of {MODEL_KINDS}, got {self.kind!r}"
-            )
+        MODELS.check(self.kind)  # the registered kinds (world_model/registry.py)
         if self.objective not in OBJECTIVES:
             raise ValueError(
                 f"WorldModelConfig.objective must be one of {OBJECTIVES}, got {self.objective!r}"

@@ -4,13 +4,17 @@ demonstrator of the video sources, and the mixing sweep's passive/active mix."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import torch
 
 from agent.explorers.mpc import MPCPlanner
 from envs.layout import EntityLayout
 from envs.scripted import PushDemonstrator
+
+if TYPE_CHECKING:
+    from agent.explorers.registry import ExplorerInputs
 
 
 class Explorer(Protocol):
@@ -144,3 +148,30 @@ class MixedExplorer:
         self.active.load_state_dict(state["active"])
         self.passive.load_state_dict(state["passive"])
         self.steps = {k: int(v) for k, v in state["steps"].items()}
+
+
+# Builders of the explorers of our own loop (agent/explorers/registry.py names them).
+
+
+def build_random(inputs: ExplorerInputs) -> Explorer:
+    """``random``: the run's warm-up explorer, acting for the whole budget."""
+    return inputs.warmup
+
+
+def build_demonstrator(inputs: ExplorerInputs) -> Explorer:
+    """``demonstrator``: the scripted pusher the video sources watch."""
+    return DemonstratorExplorer(inputs.layout, inputs.action_dim, inputs.child_rng())
+
+
+def build_mpc(inputs: ExplorerInputs) -> Explorer:
+    """``mpc``: plans over the world model, maximising the curiosity of imagined steps."""
+    signal = inputs.signal
+
+    def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        return signal(obs, action, None, predicted=predicted)
+
+    model, cfg = inputs.model, inputs.cfg
+    planner = MPCPlanner(
+        model.step, score, model.n_members, inputs.action_dim, cfg.agent.mpc, seed=cfg.seed
+    )
+    return MPCExplorer(planner)

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.save_util import load_from_zip_file
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig
 
 # reward(obs, action, next_obs) -> float, for one real transition
 RewardFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
@@ -107,6 +110,22 @@ def make_sb3(algo: str, env: gym.Env, seed: int, kwargs: dict[str, Any]) -> Any:
 
     cls = {"ppo": PPO, "sac": SAC}[algo]
     return cls("MlpPolicy", env, seed=seed, verbose=0, device="cpu", **kwargs)
+
+
+def build_ppo(env: gym.Env, seed: int, agent: AgentConfig) -> Any:
+    """``agent=ppo`` (:data:`agent.explorers.registry.EXPLORERS`) on the wrapped env."""
+    kwargs = {"n_steps": agent.sb3_n_steps, "batch_size": agent.sb3_batch_size}
+    return make_sb3("ppo", env, seed, kwargs)
+
+
+def build_sac(env: gym.Env, seed: int, agent: AgentConfig) -> Any:
+    """``agent=sac`` (:data:`agent.explorers.registry.EXPLORERS`) on the wrapped env."""
+    kwargs = {
+        "learning_starts": agent.sb3_learning_starts,
+        "train_freq": agent.sb3_train_freq,
+        "batch_size": agent.sb3_batch_size,
+    }
+    return make_sb3("sac", env, seed, kwargs)
 
 
 _REPLAY_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")

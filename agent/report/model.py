@@ -8,17 +8,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.make_env import make_env
+from agent.parts import build_parts
 from agent.report.run_folder import CHECKPOINT, ReportError, RunFolder, typed_section
-from curiosity import build_curiosity
 from curiosity.config import CuriosityConfig
 from envs.layout import EntityLayout
 from world_model.checkpoint import load_checkpoint
 from world_model.config import WorldModelConfig
-from world_model.models import build_model
 from world_model.probe import agent_motion
 from world_model.protocol import WorldModel
-from world_model.trainer import ModelTrainer
 
 
 @dataclass
@@ -68,38 +65,35 @@ def restore_model(run: RunFolder, layout: EntityLayout, action_dim: int) -> Rest
             "states; the real-vs-imagined video is drawn for state models only"
         )
     state = load_checkpoint(path)
-    cfg = typed_section(WorldModelConfig, run.config.world_model)
-    if run.condition == "agent_motion":
-        action_dim = layout.feature_dim * len(layout.indices("agent"))
-    dt = _env_dt(run) if cfg.kind == "graph" else None
-    model = build_model(cfg, layout, action_dim, dt)
     trainer_state = state.get("learner", {}).get("trainer", state.get("trainer"))
     if trainer_state is None:
         raise ReportError(f"{path}: holds no world-model trainer state")
-    ModelTrainer(model, cfg).load_state_dict(trainer_state)
+    ccfg = typed_section(CuriosityConfig, run.config.curiosity) if run.is_active_run else None
+    parts = build_parts(
+        run.env_config(),
+        typed_section(WorldModelConfig, run.config.world_model),
+        ccfg,
+        observe_actions=run.condition == "action",
+    )  # the run's own parts, built as contactlab run builds them
+    parts.env.close()
+    if parts.layout.obs_dim != layout.obs_dim or (
+        run.condition == "action" and parts.action_dim != action_dim
+    ):
+        raise ReportError(
+            f"{run.path}: its config.yaml builds a scene of {parts.layout.obs_dim} observation "
+            f"and {parts.action_dim} action dims, not the probe set's {layout.obs_dim} and "
+            f"{action_dim}"
+        )
+    parts.trainer.load_state_dict(trainer_state)
+    model = parts.model
     model.eval()
-    signal, name = None, None
-    if run.is_active_run:
-        ccfg = typed_section(CuriosityConfig, run.config.curiosity)
-        signal = build_curiosity(
-            ccfg, model, layout.obs_dim, action_dim, layout,
-            make_model=lambda: build_model(cfg, layout, action_dim, dt),
-        )  # fmt: skip
+    signal = parts.signal
+    if signal is not None:
         saved = state.get("learner", {}).get("curiosity")
         if saved is not None:
             signal.load_state_dict(saved)
-        name = ccfg.name
+    name = ccfg.name if ccfg is not None else None
     return RestoredModel(model, run.condition, signal, name)
-
-
-@torch.no_grad()
-def _env_dt(run: RunFolder) -> float:
-    """Seconds per env step of the run's scene (the graph model integrates over it)."""
-    env = make_env(run.env_config())
-    try:
-        return float(env.unwrapped.dt)  # type: ignore[attr-defined]
-    finally:
-        env.close()
 
 
 def intrinsic_rewards(signal: Any, obs_seq: np.ndarray, actions: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ import ray
 from tqdm import tqdm
 
 from agent.config import EnvConfig, RunConfig
+from agent.explorers.registry import EXPLORERS
 from agent.learner import ActiveLearner
 from agent.loop import RewardFn, episode_seed
 
@@ -141,7 +142,7 @@ def collect_in_parallel(
 ) -> None:
     """Feed ``learner`` random episodes from ``cfg.loop.collectors`` actors until the random part
     of the run is collected (the warm-up's whole episodes; the budget for ``agent=random``)."""
-    random_only = cfg.agent.name == "random"
+    random_only = EXPLORERS.get(cfg.agent.name).uniform_random  # the whole budget is random
     limit = cfg.budget if random_only else cfg.loop.warmup
     horizon = cfg.env.max_episode_steps
 
