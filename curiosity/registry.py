@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from world_model.registry import Registry, resolve
+from world_model.registry import Registry
 
 if TYPE_CHECKING:  # torch-free at run time
     from curiosity.config import CuriosityConfig
@@ -60,15 +60,10 @@ SIGNALS: Registry[SignalBuilder | str] = Registry(
 
 def register_signal(name: str) -> Callable[[SignalBuilder], SignalBuilder]:
     """Decorator: register a signal builder as ``curiosity.name=<name>``."""
-
-    def add(builder: SignalBuilder) -> SignalBuilder:
-        SIGNALS.register(name, builder)
-        return builder
-
-    return add
+    return SIGNALS.decorator(name)
 
 
 def signal_builder(name: str) -> SignalBuilder:
     """The builder registered as ``name`` (imported on first use)."""
-    builder: SignalBuilder = resolve(SIGNALS.get(name))
+    builder: SignalBuilder = SIGNALS.resolved(name)
     return builder

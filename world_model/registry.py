@@ -76,6 +76,19 @@ class Registry(Generic[T]):
         self.check(name)
         return self._entries[name]
 
+    def resolved(self, name: str) -> Any:
+        """The entry of ``name``, a ``"module:attr"`` string imported now (:func:`resolve`)."""
+        return resolve(self.get(name))
+
+    def decorator(self, name: str) -> Callable[[Any], Any]:
+        """A decorator that registers what it decorates under ``name`` and returns it."""
+
+        def add(entry: Any) -> Any:
+            self.register(name, entry)
+            return entry
+
+        return add
+
 
 class ModelBuilder(Protocol):
     """Builds a world model sized from the env: ``(cfg, layout, action_dim, dt) -> model``
@@ -99,15 +112,10 @@ MODELS: Registry[ModelBuilder | str] = Registry(
 
 def register_model(name: str) -> Callable[[ModelBuilder], ModelBuilder]:
     """Decorator: register a world-model builder as ``world_model.kind=<name>``."""
-
-    def add(builder: ModelBuilder) -> ModelBuilder:
-        MODELS.register(name, builder)
-        return builder
-
-    return add
+    return MODELS.decorator(name)
 
 
 def model_builder(kind: str) -> ModelBuilder:
     """The builder registered as ``kind`` (imported on first use)."""
-    builder: ModelBuilder = resolve(MODELS.get(kind))
+    builder: ModelBuilder = MODELS.resolved(kind)
     return builder

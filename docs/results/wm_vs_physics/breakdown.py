@@ -14,17 +14,14 @@ import sys
 import gymnasium as gym
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 
 import envs  # noqa: F401  (registers the scenes)
+from agent.report.model import restore_model
+from agent.report.run_folder import RunFolder
 from envs.regimes import PairKind, Regime
-from world_model.checkpoint import load_checkpoint
-from world_model.config import WorldModelConfig
 from world_model.evaluation import constant_velocity, reach_mask
 from world_model.inference import predict_mean
-from world_model.models import build_model
 from world_model.probe import load_probe_set
-from world_model.trainer import ModelTrainer
 
 
 def main() -> None:
@@ -37,15 +34,8 @@ def main() -> None:
     scene_layout = env.unwrapped.layout  # type: ignore[attr-defined]
     env.close()
     preds = {"cv": constant_velocity(d.obs, layout, dt)}
-    if len(sys.argv) == 3:
-        run = sys.argv[2]
-        section = OmegaConf.to_container(OmegaConf.load(f"{run}/config.yaml").world_model)
-        assert isinstance(section, dict)
-        fields = WorldModelConfig.__dataclass_fields__
-        cfg = WorldModelConfig(**{k: v for k, v in section.items() if k in fields})
-        model = build_model(cfg, scene_layout, d.meta.action_dim, dt)
-        ModelTrainer(model, cfg).load_state_dict(load_checkpoint(f"{run}/checkpoint.pt")["trainer"])
-        model.eval()
+    if len(sys.argv) == 3:  # the run's model, restored as reports restore it
+        model = restore_model(RunFolder.load(sys.argv[2]), scene_layout, d.meta.action_dim).model
         with torch.no_grad():
             preds["model"] = predict_mean(model, d.obs, d.action)
     true = layout.split(d.next_obs)
