@@ -21,7 +21,7 @@ from agent.interaction import InteractionTracker
 from curiosity.calibration import calibration_by_regime
 from envs.layout import EntityLayout
 from world_model.dataset import DatasetWriter
-from world_model.inference import predict_mean
+from world_model.inference import predict_members
 from world_model.metrics_log import MetricsLogger
 from world_model.models.base import LatentDynamicsModel
 from world_model.probe import ProbeSet, agent_motion, evaluate_on_probe, with_baselines
@@ -162,10 +162,27 @@ class ActiveLearner:
         return self.curiosity.update(self.replay.sample(self.cfg.batch_size))
 
     def probe_metrics(self) -> dict[str, float]:
-        """The model's contact-stratified probe metrics and the curiosity calibration."""
-        metrics = evaluate_on_probe(self.state_model, self.probe, condition=self.condition)
-        metrics.update(self.calibration())
+        """The model's contact-stratified probe metrics and the curiosity calibration, from one
+        pass of the model over the probe's transitions (both read the same predictions)."""
+        members = self._probe_predictions()
+        metrics = evaluate_on_probe(
+            self.state_model, self.probe, condition=self.condition, predicted=members
+        )
+        metrics.update(self.calibration(members))
         return metrics
+
+    def _probe_conditioning(self) -> np.ndarray | None:
+        """What the model is conditioned on for each probe transition (the action, or the
+        agent's observed motion for a video source); ``None`` if the probe has no actions."""
+        d = self.probe.data
+        return d.action if self.cfg.observe_actions else agent_motion(self.layout, d.next_obs)
+
+    def _probe_predictions(self) -> torch.Tensor | None:
+        """``(M, N, D)`` every member's one-step prediction of the probe's transitions."""
+        cond = self._probe_conditioning()
+        return (
+            None if cond is None else predict_members(self.state_model, self.probe.data.obs, cond)
+        )
 
     @property
     def state_model(self) -> LatentDynamicsModel:
@@ -178,17 +195,23 @@ class ActiveLearner:
     def on_replay_restored(self) -> None:
         """Called on resume once the replay holds the stored transitions again."""
 
-    def calibration(self) -> dict[str, float]:
+    def calibration(self, members: torch.Tensor | None = None) -> dict[str, float]:
         """Is the curiosity signal high where the model is wrong? Spearman's rho between the raw
         signal and the model's true one-step object position error on the probe transitions,
-        overall and per regime (``curiosity/calibration/*``)."""
+        overall and per regime (``curiosity/calibration/*``).
+
+        Args:
+            members: ``(M, N, D)`` the members' predictions of the probe transitions
+                (:meth:`_probe_predictions`), if already computed.
+        """
         d, layout = self.probe.data, self.layout
-        cond = d.action if self.cfg.observe_actions else agent_motion(layout, d.next_obs)
+        cond = self._probe_conditioning()
         if cond is None:
             return {}
-        model = self.state_model
+        if members is None:
+            members = predict_members(self.state_model, d.obs, cond)
         objects = layout.indices("object")
-        pred = layout.split(predict_mean(model, d.obs, cond))[:, objects, 0:3]
+        pred = layout.split(members.mean(0).numpy())[:, objects, 0:3]
         error = np.linalg.norm(pred - layout.split(d.next_obs)[:, objects, 0:3], axis=-1).mean(
             axis=1
         )
@@ -196,7 +219,9 @@ class ActiveLearner:
         with torch.no_grad():
             for s in range(0, len(d), 4096):
                 chunk = [torch.as_tensor(x[s : s + 4096]) for x in (d.obs, cond, d.next_obs)]
-                signal.append(self.curiosity.raw(*chunk).numpy())
+                signal.append(
+                    self.curiosity.raw(*chunk, predicted=members[:, s : s + 4096]).numpy()
+                )
         return calibration_by_regime(np.concatenate(signal), error, d.regime, layout)
 
     def state_dict(self) -> dict[str, Any]:

@@ -118,6 +118,6 @@ class PixelLearner(ActiveLearner):
             readout=self.pixels.readout,
         )
 
-    def calibration(self) -> dict[str, Any]:
+    def calibration(self, members: Any = None) -> dict[str, Any]:
         """No curiosity signal drives this source: nothing to calibrate."""
         return {}

@@ -24,6 +24,29 @@ def given_mask_for(layout: EntityLayout, kinds: Sequence[str] = ("agent",)) -> n
 
 
 @torch.no_grad()
+def predict_members(
+    model: WorldModel, obs: np.ndarray, action: np.ndarray, chunk: int = 4096
+) -> torch.Tensor:
+    """Every member's one-step predictions, computed in chunks of ``chunk`` transitions.
+
+    Args:
+        obs: ``(N, D)``; action: ``(N, A)``.
+
+    Returns:
+        ``(M, N, D)`` float32: what a probe evaluation and a curiosity signal both read, so that
+        one model pass serves both (:meth:`agent.learner.ActiveLearner.probe_metrics`).
+    """
+    out = []
+    for s in range(0, len(obs), chunk):
+        o = torch.as_tensor(obs[s : s + chunk], dtype=torch.float32)
+        a = torch.as_tensor(action[s : s + chunk], dtype=torch.float32)
+        out.append(model.predict(o, a))
+    if not out:
+        return torch.zeros((getattr(model, "n_members", 1), 0, obs.shape[-1]))
+    return torch.cat(out, dim=1)
+
+
+@torch.no_grad()
 def predict_mean(
     model: WorldModel, obs: np.ndarray, action: np.ndarray, chunk: int = 4096
 ) -> np.ndarray:
@@ -35,12 +58,9 @@ def predict_mean(
     Returns:
         ``(N, D)`` float32 mean over members of the predicted next observation.
     """
-    out = []
-    for s in range(0, len(obs), chunk):
-        o = torch.as_tensor(obs[s : s + chunk], dtype=torch.float32)
-        a = torch.as_tensor(action[s : s + chunk], dtype=torch.float32)
-        out.append(model.predict(o, a).mean(0).numpy())
-    return np.concatenate(out) if out else np.zeros_like(obs, np.float32)
+    if len(obs) == 0:
+        return np.zeros_like(obs, np.float32)
+    return predict_members(model, obs, action, chunk).mean(0).numpy()
 
 
 @torch.no_grad()

@@ -21,7 +21,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from world_model.evaluation import (
 )
 from world_model.inference import given_mask_for, predict_mean, rollout_mean
 from world_model.protocol import WorldModel
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ProbeMismatch(DatasetError):
@@ -208,7 +211,11 @@ def agent_motion(layout: EntityLayout, next_obs: np.ndarray) -> np.ndarray:
 
 
 def evaluate_on_probe(
-    model: WorldModel, probe: ProbeSet, prefix: str = "probe", condition: str = "action"
+    model: WorldModel,
+    probe: ProbeSet,
+    prefix: str = "probe",
+    condition: str = "action",
+    predicted: torch.Tensor | None = None,
 ) -> dict[str, Any]:
     """Contact-stratified metrics of ``model`` on ``probe``, scored on the objects.
 
@@ -219,6 +226,9 @@ def evaluate_on_probe(
     Args:
         condition: ``"action"`` for action-conditioned models, ``"agent_motion"`` for models
             conditioned on the agent's observed next state (:func:`agent_motion`).
+        predicted: ``(M, N, D)`` the members' one-step predictions of the probe's transitions
+            under that conditioning (:func:`world_model.inference.predict_members`), when the
+            caller already has them; computed here otherwise.
     """
     d = probe.data
     layout = probe.layout
@@ -228,7 +238,8 @@ def evaluate_on_probe(
         actions = d.action
     else:
         raise ValueError(f"{probe.path}: the probe set has no actions to condition on")
-    metrics = split_one_step_metrics(probe, predict_mean(model, d.obs, actions), prefix)
+    mean = predict_mean(model, d.obs, actions) if predicted is None else predicted.mean(0).numpy()
+    metrics = split_one_step_metrics(probe, mean, prefix)
     obs_seq, act_seq, regime_seq = probe.sequences()
     if condition == "agent_motion":
         act_seq = agent_motion(layout, obs_seq[:, 1:])
