@@ -9,6 +9,7 @@ from agent.config.errors import ConfigError, check_choice, check_positive
 from agent.config.probe import ProbeSetConfig
 from agent.explorers.mpc_config import MPCConfig
 from agent.explorers.registry import EXPLORERS, explorer_names
+from agent.explorers.seek_config import SeekConfig
 from agent.limits import check_folder_name, check_numbers, check_run_memory, check_writable_parent
 from curiosity.config import CuriosityConfig
 from world_model.config import PixelModelConfig, WorldModelConfig
@@ -91,9 +92,10 @@ class LoopConfig:
 class AgentConfig:
     """The explorer (config group ``agent``)."""
 
-    #: mpc | ppo | sac | random | demonstrator (docs/explorers.md)
-    name: str = "mpc"
+    #: mpc | seek | ppo | sac | random | demonstrator (docs/explorers.md)
+    name: str = "seek"
     mpc: MPCConfig = field(default_factory=MPCConfig)  #: planner settings, for name=mpc
+    seek: SeekConfig = field(default_factory=SeekConfig)  #: contact-goal settings, name=seek
     sb3_n_steps: int = 512  #: ppo: env steps per rollout
     sb3_batch_size: int = 64  #: ppo/sac minibatch size
     sb3_learning_starts: int = 500  #: sac: env steps before gradient updates

@@ -96,6 +96,7 @@ EXPLORERS: Registry[ExplorerSpec] = Registry(
     "agent.name",
     {
         "mpc": ExplorerSpec("agent.explorers.base:build_mpc", mixable=True),
+        "seek": ExplorerSpec("agent.explorers.seek:build_seek", mixable=True),
         "ppo": ExplorerSpec("agent.explorers.sb3:build_ppo", steps_env=True),
         "sac": ExplorerSpec("agent.explorers.sb3:build_sac", steps_env=True),
         "random": ExplorerSpec(

@@ -89,7 +89,7 @@ TOY_OVERRIDES = [
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("agent.name=push_right", "agent.name must be one of ('mpc', 'ppo', 'sac', 'random',"),
+        ("agent.name=push_right", "agent.name must be one of ('mpc', 'seek', 'ppo', 'sac',"),
         ("world_model.kind=small_mlp", "world_model.kind must be one of ('graph', 'mlp',"),
         ("curiosity.name=toy_disagreement", "curiosity.name must be one of ('prediction_error',"),
     ],

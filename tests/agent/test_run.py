@@ -42,10 +42,10 @@ def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
         assert last[key] is not None, key
     assert last["wm/updates"] == 150  # 0.25 updates per collected transition, warm-up included
     data = load_dataset(run / "data")
-    assert len(data) == 600 and data.meta.extra["source"] == "mpc/disagreement/actions"
+    assert len(data) == 600 and data.meta.extra["source"] == "seek/disagreement/actions"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["env_steps"] == 600 and len(summary["probe"]["content_hash"]) == 64
-    assert summary["explorer_steps"] == {"warmup": 200, "mpc": 400}
+    assert summary["explorer_steps"] == {"warmup": 200, "seek": 400}
     assert summary["wall_steps"] == 600 and 0 < summary["eval_seconds"] < summary["wall_s"]
     for name in ("config.yaml", "run.json", "checkpoint.pt"):
         assert (run / name).exists()

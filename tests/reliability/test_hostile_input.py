@@ -24,6 +24,8 @@ HOSTILE = [
     ("world_model.lr=1e30", "world_model.lr (a learning rate) must be in (0, 1]"),
     ("curiosity.rnd_lr=2.0", "curiosity.rnd_lr (a learning rate) must be in (0, 1]"),
     ("agent.mpc.temperature=inf", "agent.mpc.temperature must be a finite number"),
+    ("agent.seek.standoff=inf", "agent.seek.standoff must be a finite number"),
+    ("agent.seek.directions=0", "agent.seek.directions must be an integer >= 1"),
     ("probe.seed=-5", "probe.seed must be in"),
     ("out_dir=/proc/x", "out_dir='/proc/x'"),
     ("budget=abc", "budget must be an integer, got 'abc'"),

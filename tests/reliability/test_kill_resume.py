@@ -24,7 +24,7 @@ from world_model.atomic import KILL_ENV
 from world_model.checkpoint import load_checkpoint
 from world_model.dataset import load_dataset
 
-ARGS = ["run", "experiment=debug", "agent=mpc", "probe.root=../probes"]
+ARGS = ["run", "experiment=debug", "agent=seek", "probe.root=../probes"]
 
 
 def _cli(budget: int, *extra: str) -> list[str]:

@@ -1,0 +1,329 @@
+"""``seek``: an explorer that goes where the world model expects to learn from a contact.
+
+Why it exists (docs/explorers.md, "Why MPC rarely reached objects"): the receding-horizon
+planner (:mod:`agent.explorers.mpc`) scores what it can imagine from where the agent stands,
+~0.5 s ahead; far from objects every imagined step is free motion, where the model is sure, so
+its curiosity landscape is flat and the agent wanders. ``seek`` scores *contact events* instead
+of action sequences, in the spirit of goal-exploration processes (Forestier & Oudeyer's
+IMGEP; Pathak et al.'s disagreement as the interest measure):
+
+1. **Candidate goals.** At each choice, for every object, ``directions`` approach directions
+   and a push speed each (sampled), plus ``places`` spots to go to and stay at (so that where
+   the agent goes is decided by curiosity, not by construction).
+2. **Imagined from where the event begins.** Each candidate is turned into an imagined start
+   state: the current observation with the agent moved to just behind the object
+   (``standoff`` from its surface along the direction, surfaces from the layout's extents),
+   at rest, pushing at that speed; or standing at the spot. The world model imagines
+   ``imagine_steps`` steps of each (every member its own trajectory) and the curiosity signal
+   scores them, exactly as the MPC planner scores its imagined steps. One batched call of the
+   model for all candidates.
+3. **The best goal is executed** by a reach-and-push controller (the demonstrator's skill):
+   move to the staging point, push through the object for ``push_steps``, or stay at the
+   spot; then choose again. A staging point not reached in ``approach_steps`` is given up.
+
+Cost: one choice per ~25-60 env steps, each ``imagine_steps`` model steps of
+``(members, candidates)`` states; per executed action a few microseconds of control
+(``benchmarks/planner_latency.py`` times it beside the MPC planner).
+
+Like the demonstrator it drives a point agent whose action is its velocity in x, y (and z):
+the built-in scenes. Other action layouts are refused when the explorer is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from agent.explorers.seek_config import SeekConfig
+from envs.layout import EntityLayout
+
+# score(obs_mean (P, D), action (P, A), predicted (M, P, D)) -> (P,) intrinsic reward
+ScoreFn = Callable[[Tensor, Tensor, Tensor], Tensor]
+# step(states (M, P, D), action (P, A)) -> next states (M, P, D), one per member
+StepFn = Callable[[Tensor, Tensor], Tensor]
+
+ARRIVED = 0.02  # m: the agent is at its staging point or spot
+OVERSHOOT = 0.15  # m past the object's centre the push aims at (arrive at speed, as the demo)
+
+
+def support(quat: np.ndarray, extents: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Half-width of oriented boxes along world directions.
+
+    Args:
+        quat: ``(..., 4)`` body orientations ``(w, x, y, z)``.
+        extents: ``(..., 3)`` body-frame half-sizes.
+        direction: ``(..., 3)`` unit world directions.
+
+    Returns:
+        ``(...,)`` ``sum_i |d . R e_i| * extents_i``: how far the box reaches from its centre
+        along ``direction``.
+    """
+    w, x, y, z = np.moveaxis(quat, -1, 0)
+    # columns of the rotation matrix: the body axes in the world frame
+    ax = np.stack([1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y)], -1)
+    ay = np.stack([2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)], -1)
+    az = np.stack([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)], -1)
+    dots = np.stack(
+        [(ax * direction).sum(-1), (ay * direction).sum(-1), (az * direction).sum(-1)], -1
+    )
+    return np.asarray((np.abs(dots) * extents).sum(-1))
+
+
+class SeekExplorer:
+    """Chooses contact (or place) goals by the curiosity of imagined events; executes them.
+
+    Args:
+        layout: the scene's entity layout (the first ``agent`` entity is driven; ``object``
+            entities are the targets).
+        action_dim: 2 (planar agent) or 3 (agent that also moves in z).
+        step: imagined dynamics, one next state per member (e.g. ``model.step``).
+        score: intrinsic reward of an imagined step (the normalised curiosity signal).
+        n_members: ``M``.
+        cfg: settings.
+        rng: source of the candidate goals.
+    """
+
+    def __init__(
+        self,
+        layout: EntityLayout,
+        action_dim: int,
+        step: StepFn,
+        score: ScoreFn,
+        n_members: int,
+        cfg: SeekConfig,
+        rng: np.random.Generator,
+    ) -> None:
+        agents, objects = layout.indices("agent"), layout.indices("object")
+        if len(agents) == 0 or len(objects) == 0:
+            raise ValueError(
+                "agent=seek needs an entity of kind 'agent' and at least one of kind 'object' "
+                f"in the scene's layout, got kinds {layout.kinds}"
+            )
+        if action_dim not in (2, 3):
+            raise ValueError(
+                f"agent=seek drives a point agent whose action is its x, y(, z) velocity (the "
+                f"built-in scenes); this scene has {action_dim} actions: use agent=mpc"
+            )
+        self.layout, self.action_dim, self.cfg, self.rng = layout, action_dim, cfg, rng
+        self.step_fn, self.score_fn, self.n_members = step, score, n_members
+        self.agent, self.objects = int(agents[0]), objects
+        self.extents = layout.extents_array().astype(np.float64)
+        self.goal: dict[str, Any] | None = None  # the goal being executed
+        self.phase, self.t = "approach", 0
+        self.visited: list[float] | None = None  # agent's x-y range seen: [x0, y0, x1, y1]
+        self.chosen = {"object": 0, "place": 0}  # goals chosen so far, by kind
+        self.last_score = 0.0  # imagined intrinsic return of the chosen goal (for logging)
+
+    # -- the explorer interface ------------------------------------------------------------
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        blocks = self.layout.split(np.asarray(obs, dtype=np.float64))
+        self._see(blocks)
+        for _ in range(2):  # a goal finished at this step gives way to a new one at once
+            if self.goal is None:
+                self.goal = self.choose(obs)
+                self.phase, self.t = "approach", 0
+            action = self._control(blocks)
+            if action is not None:
+                return action
+            self.goal = None
+        return np.zeros(self.action_dim, np.float32)  # pragma: no cover (a new goal acts)
+
+    def reset(self) -> None:
+        self.goal, self.phase, self.t = None, "approach", 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "rng": self.rng.bit_generator.state,
+            "goal": None if self.goal is None else dict(self.goal),
+            "phase": self.phase,
+            "t": self.t,
+            "visited": self.visited,
+            "chosen": dict(self.chosen),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self.goal = None if state["goal"] is None else dict(state["goal"])
+        self.phase, self.t = str(state["phase"]), int(state["t"])
+        self.visited = None if state["visited"] is None else [float(v) for v in state["visited"]]
+        self.chosen = {k: int(v) for k, v in state["chosen"].items()}
+
+    # -- choosing ----------------------------------------------------------------------------
+
+    def candidates(self, obs: np.ndarray) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+        """Sample this choice's goals and their imagined start states.
+
+        Returns:
+            the goals (dicts: ``kind`` ``"object"`` with ``entity``, ``direction`` (x, y) and
+            ``speed``; or ``"place"`` with ``point`` (x, y)), the start states ``(C, D)`` and
+            the actions held while imagining them ``(C, A)``.
+        """
+        cfg, obs = self.cfg, np.asarray(obs, dtype=np.float64)
+        blocks = self.layout.split(obs)
+        agent = blocks[self.agent]
+        goals: list[dict[str, Any]] = []
+        starts, actions = [], []
+        for entity in self.objects:
+            angles = self.rng.uniform(-np.pi, np.pi, cfg.directions)
+            speeds = self.rng.uniform(cfg.min_speed, cfg.max_speed, cfg.directions)
+            dirs = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], -1)
+            target = blocks[entity]
+            reach = support(agent[3:7], self.extents[self.agent], dirs) + support(
+                target[3:7], self.extents[entity], dirs
+            )
+            for k in range(cfg.directions):
+                start = blocks.copy()
+                start[self.agent, 0:2] = target[0:2] - dirs[k, :2] * (reach[k] + cfg.standoff)
+                start[self.agent, 7:13] = 0.0  # at rest, about to push
+                starts.append(start.reshape(-1))
+                actions.append(self._pad(speeds[k] * dirs[k, :2]))
+                goals.append(
+                    {
+                        "kind": "object",
+                        "entity": int(entity),
+                        "direction": [float(dirs[k, 0]), float(dirs[k, 1])],
+                        "speed": float(speeds[k]),
+                    }
+                )
+        lo, hi = self._area(blocks)
+        for _ in range(cfg.places):
+            point = self.rng.uniform(lo, hi)
+            start = blocks.copy()
+            start[self.agent, 0:2] = point
+            start[self.agent, 7:13] = 0.0
+            starts.append(start.reshape(-1))
+            actions.append(np.zeros(self.action_dim))
+            goals.append({"kind": "place", "point": [float(point[0]), float(point[1])]})
+        return goals, np.array(starts, np.float32), np.array(actions, np.float32)
+
+    @torch.no_grad()
+    def imagined_returns(self, starts: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Intrinsic return of ``imagine_steps`` imagined steps from each start, ``(C,)``:
+        every member follows its own trajectory and the signal scores each step, as the MPC
+        planner scores its imagined steps."""
+        start = torch.as_tensor(starts)
+        act = torch.as_tensor(actions)
+        states = start.expand(self.n_members, *start.shape)
+        total = torch.zeros(len(start))
+        for _ in range(self.cfg.imagine_steps):
+            nxt = self.step_fn(states, act)
+            total += self.score_fn(states.mean(0), act, nxt)
+            states = nxt
+        return total.numpy()
+
+    def choose(self, obs: np.ndarray) -> dict[str, Any]:
+        """The candidate goal with the highest imagined intrinsic return."""
+        goals, starts, actions = self.candidates(obs)
+        returns = np.nan_to_num(self.imagined_returns(starts, actions), nan=-np.inf)
+        returns = np.where(self._feasible(goals, starts), returns, -np.inf)
+        best = int(np.argmax(returns))
+        self.last_score = float(returns[best])
+        self.chosen[goals[best]["kind"]] += 1
+        return goals[best]
+
+    # -- executing ---------------------------------------------------------------------------
+
+    def _control(self, blocks: np.ndarray) -> np.ndarray | None:
+        """The action toward the current goal, or ``None`` if the goal is finished."""
+        assert self.goal is not None
+        cfg, goal = self.cfg, self.goal
+        agent = blocks[self.agent, 0:3]
+        self.t += 1
+        if goal["kind"] == "place":
+            point = np.asarray(goal["point"])
+            if self.phase == "approach" and (
+                np.linalg.norm(agent[:2] - point) < ARRIVED or self.t > cfg.approach_steps
+            ):
+                self.phase, self.t = "stay", 1
+            if self.phase == "stay" and self.t > cfg.push_steps:
+                return None
+            return self._toward(agent, np.append(point, agent[2]), 1.0)
+        target = blocks[goal["entity"], 0:3]
+        direction = np.append(np.asarray(goal["direction"]), 0.0)
+        if self.phase == "approach":
+            reach = support(blocks[self.agent, 3:7], self.extents[self.agent], direction) + support(
+                blocks[goal["entity"], 3:7], self.extents[goal["entity"]], direction
+            )
+            stage = target[:2] - direction[:2] * (reach + cfg.standoff)
+            if np.linalg.norm(agent[:2] - stage) < ARRIVED:
+                self.phase, self.t = "push", 1
+            elif self.t > cfg.approach_steps:
+                return None  # not reachable in time: choose again
+            else:
+                return self._toward(agent, np.append(stage, target[2]), 1.0)
+        if self.t > cfg.push_steps:
+            return None
+        aim = np.append(target[:2] + direction[:2] * OVERSHOOT, target[2])
+        return self._toward(agent, aim, float(goal["speed"]))
+
+    def _toward(self, agent: np.ndarray, goal: np.ndarray, speed: float) -> np.ndarray:
+        action = np.clip(self.cfg.gain * (goal - agent)[: self.action_dim], -1.0, 1.0)
+        if speed < 1.0:  # a push at a chosen speed: the direction at that fraction of full
+            norm = float(np.abs(action[:2]).max())
+            if norm > 0:
+                action[:2] *= speed / norm
+        return action.astype(np.float32)
+
+    def _pad(self, xy: np.ndarray) -> np.ndarray:
+        return np.append(xy, np.zeros(self.action_dim - 2))
+
+    def _see(self, blocks: np.ndarray) -> None:
+        x, y = float(blocks[self.agent, 0]), float(blocks[self.agent, 1])
+        v = self.visited  # plain floats: a checkpoint holds no numpy objects (weights_only)
+        self.visited = (
+            [x, y, x, y] if v is None else [min(v[0], x), min(v[1], y), max(v[2], x), max(v[3], y)]
+        )
+
+    def _feasible(self, goals: list[dict[str, Any]], starts: np.ndarray) -> np.ndarray:
+        """``(C,)`` whether each goal can be chosen. A contact goal whose staging point lies
+        outside where the agent has been (its visited x-y range, 1 cm wider), e.g. between an
+        object and a wall, is an event the agent cannot bring about; it is left out unless no
+        contact goal is feasible (early in a run). Place goals are always allowed: going
+        somewhere new is how the visited range grows."""
+        ok = np.ones(len(goals), bool)
+        if self.visited is None:
+            return ok
+        contact = np.array([g["kind"] == "object" for g in goals])
+        xy = self.layout.split(starts)[:, self.agent, 0:2]
+        lo, hi = np.array(self.visited[0:2]) - 0.01, np.array(self.visited[2:4]) + 0.01
+        inside = np.all((xy >= lo) & (xy <= hi), axis=-1)
+        if (inside & contact).any():
+            ok[contact] = inside[contact]
+        return ok
+
+    def _area(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where place goals are sampled: the x-y box around the agent's visited range and
+        the objects now, 5 cm wider on each side."""
+        xy = blocks[np.append(self.objects, self.agent), 0:2]
+        lo, hi = xy.min(0), xy.max(0)
+        if self.visited is not None:
+            lo, hi = np.minimum(lo, self.visited[0:2]), np.maximum(hi, self.visited[2:4])
+        return lo - 0.05, hi + 0.05
+
+
+def build_seek(inputs: Any) -> SeekExplorer:
+    """``seek``: curiosity-chosen contact goals (``agent.seek.*``), executed by reach-and-push.
+
+    Args:
+        inputs: :class:`agent.explorers.registry.ExplorerInputs`.
+    """
+    signal = inputs.signal
+
+    def score(obs: Tensor, action: Tensor, predicted: Tensor) -> Tensor:
+        return signal(obs, action, None, predicted=predicted)
+
+    model = inputs.model
+    return SeekExplorer(
+        inputs.layout,
+        inputs.action_dim,
+        model.step,
+        score,
+        model.n_members,
+        inputs.cfg.agent.seek,
+        inputs.child_rng(),
+    )

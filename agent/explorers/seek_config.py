@@ -1,0 +1,57 @@
+"""Settings of the contact-seeking explorer (:mod:`agent.explorers.seek`), importable without
+torch."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SeekConfig:
+    """Explorer ``seek`` (config group ``agent=seek``, keys ``agent.seek.*``).
+
+    Attributes:
+        directions: approach directions sampled per object at each choice (uniform angles).
+        places: "go to this spot and stay" goals sampled at each choice, scored beside the
+            contact goals, so that where the agent goes is decided by curiosity, not by
+            construction (the noisy-TV switch is such a spot).
+        min_speed: slowest push tried, as a fraction of the full action.
+        max_speed: fastest push tried.
+        imagine_steps: model steps imagined from each candidate's start to score it.
+        standoff: gap (m) between the agent's and the object's surfaces at the imagined start
+            of a push (the model imagines the agent closing it and hitting the object).
+        approach_steps: steps allowed to reach the staging point behind an object; a goal not
+            reached by then is given up and a new one chosen.
+        push_steps: steps spent pushing through an object (or staying at a place).
+        gain: action per metre of position error when moving to a point (saturates at 1).
+    """
+
+    directions: int = 12
+    places: int = 8
+    min_speed: float = 0.3
+    max_speed: float = 1.0
+    imagine_steps: int = 4
+    standoff: float = 0.03
+    approach_steps: int = 40
+    push_steps: int = 25
+    gain: float = 10.0
+
+    def __post_init__(self) -> None:
+        for key in ("directions", "imagine_steps", "approach_steps", "push_steps"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"agent.seek.{key} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.places, int) or self.places < 0:
+            raise ValueError(f"agent.seek.places must be an integer >= 0, got {self.places!r}")
+        for key in ("min_speed", "max_speed", "standoff", "gain"):
+            value = getattr(self, key)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"agent.seek.{key} must be a finite number >= 0, got {value!r}")
+        if not 0 < self.min_speed <= self.max_speed <= 1:
+            raise ValueError(
+                "agent.seek.min_speed and max_speed must satisfy 0 < min_speed <= max_speed <= 1,"
+                f" got {self.min_speed!r} and {self.max_speed!r}"
+            )
+        if self.gain == 0:
+            raise ValueError("agent.seek.gain must be > 0, got 0")

@@ -1,0 +1,176 @@
+"""The contact-seeking explorer: box support against hand-computed widths, the chooser finds a
+known optimum among its candidates, the reach-and-push controller really pushes the chosen
+object in MuJoCo, place goals are reached and held, and a resumed explorer acts exactly as
+the uninterrupted one."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import envs  # noqa: F401
+from agent.explorers.seek import SeekExplorer, support
+from agent.explorers.seek_config import SeekConfig
+
+
+def _env() -> gym.Env:
+    return gym.make("contactlab/PushBlocks-v0")
+
+
+def _still(states: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+    """Imagined dynamics that change nothing (the scores below read the start states)."""
+    return states
+
+
+def test_support_of_boxes_matches_hand_computed_widths() -> None:
+    ext = np.array([0.1, 0.2, 0.3])
+    level = np.array([1.0, 0.0, 0.0, 0.0])
+    x, diag = np.array([1.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0]) / math.sqrt(2)
+    assert support(level, ext, x) == pytest.approx(0.1)
+    assert support(level, ext, diag) == pytest.approx(0.3 / math.sqrt(2))
+    turned = np.array([math.cos(math.pi / 4), 0.0, 0.0, math.sin(math.pi / 4)])  # 90 deg about z
+    assert support(turned, ext, x) == pytest.approx(0.2)
+    dirs = np.stack([x, diag])  # batched directions against one box
+    np.testing.assert_allclose(support(level, ext, dirs), [0.1, 0.3 / math.sqrt(2)])
+
+
+def _explorer(env: gym.Env, score, cfg: SeekConfig | None = None, seed: int = 0) -> SeekExplorer:
+    layout = env.unwrapped.layout
+    return SeekExplorer(
+        layout, 2, _still, score, 2, cfg or SeekConfig(), np.random.default_rng(seed)
+    )
+
+
+def test_the_chooser_picks_the_candidate_with_the_highest_imagined_return() -> None:
+    env = _env()
+    layout = env.unwrapped.layout
+    agent, target = int(layout.indices("agent")[0]), int(layout.indices("object")[2])
+    others = [int(i) for i in layout.indices("object") if i != target]
+    obs, _ = env.reset(seed=3)
+
+    def score(obs_t: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        # interesting: the agent right beside object `target` (and no other), pushing it to +x
+        blocks = obs_t.reshape(len(obs_t), layout.n_entities, -1)
+        gaps = (blocks[:, agent : agent + 1, 0:2] - blocks[:, others, 0:2]).norm(dim=-1)
+        gap = (blocks[:, agent, 0:2] - blocks[:, target, 0:2]).norm(dim=-1)
+        alone = (gap < 0.1) & (gaps.min(-1).values > 0.12)
+        return alone.float() * (1.0 + action[:, 0])
+
+    explorer = _explorer(env, score, SeekConfig(directions=24))
+    goal = explorer.choose(obs)
+    assert goal["kind"] == "object" and goal["entity"] == target
+    assert goal["direction"][0] > 0.9 and goal["speed"] > 0.6  # the best of 24 sampled angles
+    assert explorer.chosen == {"object": 1, "place": 0}
+    # the imagined start puts the agent just behind the object, `standoff` from its surface
+    goals, starts, _ = explorer.candidates(obs)
+    blocks = layout.split(starts)
+    k = next(i for i, g in enumerate(goals) if g["kind"] == "object")
+    entity = goals[k]["entity"]
+    centre_gap = np.linalg.norm(blocks[k, agent, 0:2] - blocks[k, entity, 0:2])
+    ext = layout.extents_array()
+    assert ext[agent, 0] + ext[entity, 0] + 0.03 <= centre_gap + 1e-6  # at least the box gap
+    assert centre_gap <= ext[agent, 0] + np.linalg.norm(ext[entity, 0:2]) + 0.03 + 1e-6
+
+
+def test_the_controller_pushes_the_chosen_object_in_mujoco() -> None:
+    env = _env()
+    layout = env.unwrapped.layout
+    obs, _ = env.reset(seed=1)
+    explorer = _explorer(env, lambda o, a, p: torch.zeros(len(o)))
+    for entity in layout.indices("object")[:2]:
+        blocks = layout.split(obs)
+        outward = blocks[entity, 0:2] / (np.linalg.norm(blocks[entity, 0:2]) + 1e-9)
+        explorer.goal = {  # push the object away from the table's centre (the agent can get
+            # behind it from the centre side)
+            "kind": "object",
+            "entity": int(entity),
+            "direction": outward.tolist(),
+            "speed": 0.8,
+        }
+        explorer.phase, explorer.t = "approach", 0
+        start = blocks[entity, 0:2].copy()
+        pushed = False
+        for _ in range(explorer.cfg.approach_steps + explorer.cfg.push_steps):
+            action = explorer._control(layout.split(obs))
+            if action is None:  # the goal is finished
+                break
+            obs, *_ = env.step(action)
+            pushed = pushed or explorer.phase == "push"
+        moved = layout.split(obs)[entity, 0:2] - start
+        assert pushed, "the agent never reached its staging point"
+        assert float(moved @ outward) > 0.02, f"object {entity} moved {moved}, not pushed"
+
+
+def test_a_place_goal_is_reached_and_held() -> None:
+    env = _env()
+    layout = env.unwrapped.layout
+    agent = int(layout.indices("agent")[0])
+    obs, _ = env.reset(seed=2)
+    blocks = layout.split(obs)
+    spot = torch.tensor(blocks[layout.indices("object")[:2], 0:2].mean(0))  # between 2 blocks
+
+    def score(obs_t: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        # the nearer the spot the better; pushes (non-zero actions) are not interesting
+        blocks = obs_t.reshape(len(obs_t), layout.n_entities, -1)
+        return -(blocks[:, agent, 0:2] - spot).norm(dim=-1) - 10 * action.abs().sum(-1)
+
+    explorer = _explorer(env, score, SeekConfig(places=64))
+    near = []
+    for _ in range(60):
+        obs, *_ = env.step(explorer.act(obs))
+        near.append(float(np.linalg.norm(layout.split(obs)[agent, 0:2] - spot.numpy())))
+    assert explorer.chosen["place"] >= 1 and explorer.chosen["object"] == 0
+    assert min(near) < 0.05 and max(near[-10:]) < 0.05  # got there and stayed
+
+
+def test_a_resumed_explorer_acts_exactly_as_the_uninterrupted_one(tmp_path: Path) -> None:
+    def score(obs_t: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        return obs_t[:, 0] * action[:, 0] + obs_t[:, 1]
+
+    env_a, env_b = _env(), _env()
+    a = _explorer(env_a, score, seed=7)
+    obs_a, _ = env_a.reset(seed=4)
+    for _ in range(37):  # mid-goal
+        obs_a, *_ = env_a.step(a.act(obs_a))
+    torch.save(a.state_dict(), tmp_path / "seek.pt")
+    b = _explorer(env_b, score, seed=99)
+    b.load_state_dict(torch.load(tmp_path / "seek.pt", weights_only=True))  # as checkpoints load
+    state = env_a.unwrapped.data
+    env_b.reset(seed=4)
+    env_b.unwrapped.data.qpos[:] = state.qpos
+    env_b.unwrapped.data.qvel[:] = state.qvel
+    for _ in range(80):
+        act_a, act_b = a.act(obs_a), b.act(obs_a)
+        np.testing.assert_array_equal(act_a, act_b)
+        obs_a, *_ = env_a.step(act_a)
+    assert a.chosen == b.chosen
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("directions", 0, "agent.seek.directions"),
+        ("places", -1, "agent.seek.places"),
+        ("min_speed", 0.0, "min_speed"),
+        ("max_speed", 1.5, "max_speed"),
+        ("standoff", float("nan"), "agent.seek.standoff"),
+        ("gain", 0.0, "agent.seek.gain"),
+    ],
+)
+def test_bad_settings_name_the_key(key: str, value: float, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        SeekConfig(**{key: value})
+
+
+def test_a_scene_without_a_point_agent_is_refused_with_a_clear_message() -> None:
+    env = _env()
+    with pytest.raises(ValueError, match="agent=mpc"):
+        SeekExplorer(
+            env.unwrapped.layout, 7, _still, lambda o, a, p: o[:, 0], 2, SeekConfig(),
+            np.random.default_rng(0),
+        )  # fmt: skip
