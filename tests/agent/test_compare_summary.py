@@ -24,7 +24,12 @@ def drop(reach: int | None, low: float, high: float = 10.0, last: float | None =
 
 
 def write_run(
-    folder: Path, source: str, seed: int, curves: dict[str, list], moved1: float = 0.1
+    folder: Path,
+    source: str,
+    seed: int,
+    curves: dict[str, list],
+    moved1: float = 0.1,
+    physics: bool = True,
 ) -> None:
     """A finished run folder as ``contactlab run`` leaves it (the parts compare reads)."""
     run = folder / "runs" / f"{source}-s{seed}"
@@ -34,8 +39,9 @@ def write_run(
         row: dict[str, float] = {"step": step, "probe/rest/pos_mm": 0.5}
         row.update({f"probe/{r}/pos_mm": v[j] for r, v in curves.items()})
         row["probe/contact_gap"] = curves["impact"][j] / curves["free"][j]
-        row.update({f"baseline/constant_velocity/{r}/pos_mm": v for r, v in CV.items()})
-        row.update({f"baseline/nothing_moves/{r}/pos_mm": 12.0 for r in CV})
+        if physics:  # runs logged before the physics baselines have no such keys
+            row.update({f"baseline/constant_velocity/{r}/pos_mm": v for r, v in CV.items()})
+            row.update({f"baseline/nothing_moves/{r}/pos_mm": 12.0 for r in CV})
         rows.append(row)
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     totals = {"moved1": moved1 * 1000, "moved2": 0.0, "steps": 1000.0}
@@ -137,6 +143,21 @@ def test_constant_velocity_threshold_is_reported_even_when_no_source_reaches_it(
     impact_line = next(s for s in words if s.startswith("constant velocity's impact error"))
     assert "active (4 of 5 seeds)" in impact_line and "video_states (5 of 5 seeds)" in impact_line
     assert "never by random" in impact_line
+
+
+def test_runs_without_physics_baselines_have_no_constant_velocity_threshold(
+    tmp_path: Path,
+) -> None:
+    for k in range(2):
+        for source, level in (("random", 6.0), ("active", 3.0)):
+            curves = {r: [level + 0.1 * k] * len(STEPS) for r in ("impact", "contact", "free")}
+            write_run(tmp_path, source, k, curves, physics=False)
+    out = summarize(tmp_path, ["random", "active"], "random", seeds=2)
+    assert out["thresholds_mm"]["constant_velocity"] == dict.fromkeys(CV)
+    cv = out["sources"]["active"]["steps_to_threshold"]["constant_velocity"]["impact"]
+    assert cv["steps"] == [None, None] and cv["speedup"] is None
+    assert "constant velocity's impact error: not logged, no threshold." in out["plain_summary"]
+    assert "constant velocity's error: impact not logged" in (tmp_path / "table.md").read_text()
 
 
 def test_seeds_are_paired_by_number_when_one_is_missing(tmp_path: Path) -> None:
