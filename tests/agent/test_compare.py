@@ -30,6 +30,16 @@ def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
     assert summary["protocol"]["world_model_updates"] == [100]  # 0.25 per transition, every source
     assert set(summary["sources"]) == set(SOURCES) and "active_vs_random_speedup" in summary
     assert all("speedup_vs_baseline" in e for e in summary["sources"].values())
+    speedup = summary["active_vs_random_speedup"]  # per seed, one seed here: no interval
+    assert set(speedup) >= {"median", "interval", "per_seed", "seeds_with_a_ratio", "threshold_mm"}
+    assert speedup["interval"] == [None, None] and len(speedup["per_seed"]) == 1
+    assert set(summary["goals"]) == {
+        "median_speedup_at_least_10x",
+        "interaction_rate_at_least_demonstrator",
+        "beats_demonstrator_on_impact_and_contact",
+    }
+    assert summary["goals"]["beats_demonstrator_on_impact_and_contact"]["met"] is None
+    assert not any("intervals apart" in s for s in summary["plain_summary"])
     assert (folder / "table.md").exists() and summary["plain_summary"]
     cv = summary["physics_baselines"]["constant_velocity"]  # the bar every source must clear
     assert set(cv) == {"impact", "contact", "free"} and all(v > 0 for v in cv.values())
