@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The noisy-TV check with the default explorer (seek): PushBlocks with the teleporting
+# distractor (env.distractor=teleport: the TV is noisy while the agent stands at its switch),
+# 3k env steps per run, one run per curiosity signal x seed, two lanes side by side (1 torch
+# thread each). Then `python docs/results/noisy_tv/summarize.py $OUT` writes results.md and
+# summary.json here. Run from the repository root after `bash .ci/setup`.
+set -euo pipefail
+OUT=${OUT:-/tmp/noisy_tv}
+SIGNALS=${SIGNALS:-"prediction_error disagreement learning_progress rnd"}
+SEEDS=${SEEDS:-"0 1 2"}
+AGENT=${AGENT:-seek}
+CL=$PWD/.venv/bin/contactlab
+mkdir -p "$OUT/logs"
+cd "$OUT"
+$CL probe make env=push_blocks env.distractor=teleport || true  # once, before the lanes
+job() {  # job SIGNAL SEED
+  $CL run env.distractor=teleport agent=$AGENT curiosity=$1 seed=$2 budget=3000 \
+    loop.eval_every=1000 out_dir=runs run_name=$AGENT-$1-s$2 > logs/$AGENT-$1-s$2.txt 2>&1
+}
+export -f job; export CL AGENT
+for s in $SEEDS; do for sig in $SIGNALS; do echo "$sig $s"; done; done \
+  | xargs -P 2 -L 1 bash -c 'job "$0" "$1"'
