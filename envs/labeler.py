@@ -401,14 +401,21 @@ class ContactLabeler:
         self._native_arrays = rt.data_arrays(data)
         return True
 
-    def _step_native(self, data: mujoco.MjData, n_substeps: int) -> None:
+    def _step_native(self, data: mujoco.MjData, n_substeps: int, first: int = -1) -> None:
         """:meth:`step_physics` with the substeps compiled: the loop stops after every substep
         whose contact list differs from the one before, which is examined here exactly as in
-        the Python loop; the substeps between run with no Python at all."""
+        the Python loop; the substeps between run with no Python at all. ``first >= 1``: the
+        first :func:`envs.native.run_substeps` call was made already (by
+        :func:`envs.native.env_step`) and returned ``first``."""
         ints, left = self._substep_ints, n_substeps
         done = self._substeps - n_substeps  # substeps of this agent step run before this call
         while left > 0:
-            k = native.run_substeps(ints, left, self._prev_flat, self._prev_n, self._qvel_before)
+            if first > 0:
+                k, first = first, -1
+            else:
+                k = native.run_substeps(
+                    ints, left, self._prev_flat, self._prev_n, self._qvel_before
+                )
             if k == 0:
                 break
             left -= k
@@ -511,6 +518,99 @@ class ContactLabeler:
             return state, finite, self._native_labels()
         return state, finite, self._end_step_numpy(start, state, self._dt * n_substeps)
 
+    def step_fused(
+        self,
+        reader: EntityStateReader,
+        data: mujoco.MjData,
+        n_substeps: int,
+        action: np.ndarray,
+        ctrl_mid_half: np.ndarray,
+        ctrl_address: int,
+        start: np.ndarray,
+    ) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
+        """A whole labelled step: ``begin_step(start)``, ``data.ctrl`` set from ``action``
+        (:func:`envs.native.set_ctrl`; ``ctrl_address`` is ``data.ctrl``'s), ``step_physics``,
+        ``read_and_end_step``, in one compiled call (:func:`envs.native.env_step`) when no
+        contact list changes during the step, else continued as those methods do. Returns the
+        entity states, whether they are finite, and the labels as a dict (what
+        :meth:`StepLabels.as_dict` gives, the same arrays bit for bit). Returns ``None``, with
+        nothing stepped and ``data.ctrl`` untouched, where the compiled path cannot run (no
+        native runtime, or a ``data`` it cannot check) or the action is not finite: the
+        caller then takes the step-by-step path (which raises for the action)."""
+        if data is not self._native_data or data is not reader._data:
+            rt = reader._native
+            if (
+                rt is None
+                or self._native is None
+                or not self._native_summary
+                or not (data is self._native_data or self._adopt(data))
+            ):
+                return None
+            reader._ints = rt.state_ints(reader.model, data)
+            reader._data = data
+        e = self.n_entities
+        buf8 = np.zeros((4, e), dtype=np.int8)
+        bufb = np.zeros((3, e), dtype=np.bool_)
+        buf32 = np.zeros((3, e), dtype=np.float32)
+        state = np.empty((e, 13))
+        dt = self._dt * n_substeps
+        consts = self._consts.get(dt)
+        if consts is None:
+            consts = self._consts_for(dt)
+        status = native.env_step(
+            action,
+            ctrl_mid_half,
+            ctrl_address,
+            self._substep_ints,
+            n_substeps,
+            self._prev_flat,
+            self._prev_n,
+            self._qvel_before,
+            reader._ints,
+            reader._entities,
+            start,
+            state,
+            consts,
+            self._tables,
+            self._lists,
+            buf8,
+            bufb,
+            buf32,
+        )
+        finished = status - n_substeps - 1
+        if finished >= 2:  # the summary was made: the step is done
+            # (The accumulator attributes are bound again by the next begin_step.)
+            self._carry = False
+            return (
+                state,
+                finished & 1 == 1,
+                {
+                    "regime": buf8[2],
+                    "pair_kind": buf8[3],
+                    "pair_mask": buf8[0],
+                    "approach_speed": buf32[0],
+                    "impulse": buf32[1],
+                    "critical": bufb[1],
+                    "airborne": bufb[2],
+                    "velocity_jump": buf32[2],
+                },
+            )
+        if status < 0:
+            return None  # a non-finite action: nothing was done
+        # From here on, what begin_step and step_physics would have left.
+        self._bind_accumulators(buf8, bufb, buf32)
+        self._start = start
+        self._carry = True
+        self._substeps = n_substeps
+        if finished >= 0:  # no list changed, but a state is not finite: numpy's summary
+            self._start = None
+            labels = self._end_step_numpy(start, state, dt)
+            return state, finished & 1 == 1, labels.as_dict()
+        # The contact list changed after substep `status`: the rest as step_physics does it.
+        self._step_native(data, n_substeps, first=status)
+        state, finite, labels = self.read_and_end_step(reader, data, n_substeps)
+        return state, finite, labels.as_dict()
+
     def _consts_for(self, dt: float) -> np.ndarray:
         consts = self._consts.get(dt)
         if consts is None:
@@ -606,9 +706,13 @@ class ContactLabeler:
         # Fresh every step, since rows of them become the step's labels: int8 pair mask,
         # impact kind, regime, pair kind; bool touched, critical, airborne; float32 approach
         # speed, impulse, velocity jump (native.summarize fills the outputs).
-        buf8 = np.zeros((4, e), dtype=np.int8)
-        bufb = np.zeros((3, e), dtype=np.bool_)
-        buf32 = np.zeros((3, e), dtype=np.float32)
+        self._bind_accumulators(
+            np.zeros((4, e), dtype=np.int8),
+            np.zeros((3, e), dtype=np.bool_),
+            np.zeros((3, e), dtype=np.float32),
+        )
+
+    def _bind_accumulators(self, buf8: np.ndarray, bufb: np.ndarray, buf32: np.ndarray) -> None:
         self._buffers = (buf8, bufb, buf32)
         self._mask, self._impact_kind = buf8[0], buf8[1]
         self._touched = bufb[0]

@@ -14,6 +14,9 @@ floating-point operations in the same order, as compiled code:
   com-velocities, and the ``(E, 13)`` entity states.
 * :func:`summarize` is :meth:`envs.labeler.ContactLabeler.end_step`'s summary.
 * :func:`set_ctrl` maps an action in ``[-1, 1]`` to ``mjData.ctrl``.
+* :func:`env_step` is all of the above in one call, for the steps (most of them) in which no
+  contact list changes: Python's part of such a step is then one call, a few allocations
+  and the info dict (:meth:`envs.labeler.ContactLabeler.step_fused`).
 
 MuJoCo's C functions are called through their addresses in the ``libmujoco`` the ``mujoco``
 package loaded, on the ``mjModel``/``mjData`` pointers of the Python objects
@@ -345,6 +348,44 @@ def finish_step(
 
 
 @numba.njit(cache=True)
+def env_step(
+    action: np.ndarray,
+    mid_half: np.ndarray,
+    ctrl: int,
+    ints: np.ndarray,
+    n: int,
+    prev: np.ndarray,
+    prev_n: int,
+    qvel_before: np.ndarray,
+    state_ints: np.ndarray,
+    entities: np.ndarray,
+    start: np.ndarray,
+    out: np.ndarray,
+    consts: np.ndarray,
+    tables: np.ndarray,
+    lists: np.ndarray,
+    buf8: np.ndarray,
+    bufb: np.ndarray,
+    buf32: np.ndarray,
+) -> int:
+    """A whole env step in one call when no contact list changes in it: :func:`set_ctrl`,
+    :func:`run_substeps` (``n`` substeps), then :func:`finish_step` with the carry of the
+    list the step began with. Returns -1 if ``action`` has a non-finite value (nothing done);
+    ``k`` in ``1..n`` if the contact list changed after substep ``k`` (ctrl set and ``k``
+    substeps run, nothing else: the caller goes on as after :func:`run_substeps`); else
+    ``n + 1 +`` :func:`finish_step`'s status."""
+    if not set_ctrl(action, mid_half, ctrl):
+        return -1
+    k = run_substeps(ints, n, prev, prev_n, qvel_before)
+    if k != 0:
+        return k
+    status = finish_step(
+        state_ints, entities, start, out, consts, tables, lists, True, buf8, bufb, buf32
+    )
+    return n + 1 + status
+
+
+@numba.njit(cache=True)
 def set_ctrl(action: np.ndarray, mid_half: np.ndarray, ctrl: int) -> bool:
     """``mjData.ctrl`` (at address ``ctrl``) ``= mid + clip(action, -1, 1) * half`` in float64
     (``mid_half``: ``(2, nu)``); False, ctrl untouched, if ``action`` has a non-finite value."""
@@ -575,6 +616,25 @@ def _compile_all(rt: Runtime, model: mujoco.MjModel) -> None:
     scratch = np.zeros(model.nu)
     for dtype in (np.float32, np.float64):
         set_ctrl(np.zeros(model.nu, dtype=dtype), np.zeros((2, model.nu)), scratch.ctypes.data)
+        # the action is non-finite, so env_step returns before it steps anything
+        env_step(
+            np.full(model.nu, np.nan, dtype=dtype),
+            np.zeros((2, model.nu)),
+            scratch.ctypes.data,
+            rt.substep_ints(model, data, keep_qvel=False),
+            1,
+            np.zeros(0, dtype=np.int32),
+            0,
+            np.zeros(model.nv),
+            rt.state_ints(model, data),
+            entities,
+            state,
+            state,
+            consts,
+            tables,
+            lists,
+            *buffers,
+        )
 
 
 def _self_check(rt: Runtime, model: mujoco.MjModel) -> None:

@@ -197,6 +197,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self._ctrl_owner = 0  # the mjData address _ctrl_address belongs to (0: none yet)
         self._ctrl_address = 0
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(nu,), dtype=np.float32)
+        self._action_shape = (nu,)
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
         )
@@ -226,6 +227,39 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         return self._state.ravel().astype(np.float32), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._native and self.distractor is None:
+            # The compiled step (envs.native.env_step): the same results as below, bit for bit.
+            a = action
+            if type(a) is not np.ndarray or a.dtype not in _FLOAT_DTYPES:
+                a = np.asarray(action, dtype=np.float64)
+            d = self.data
+            if a.shape == self._action_shape:
+                if d._address != self._ctrl_owner:  # first step, or a copied env
+                    self._ctrl_address, self._ctrl_owner = d.ctrl.ctypes.data, d._address
+                done = self.labeler.step_fused(
+                    self._read_states,
+                    d,
+                    self.frame_skip,
+                    a,
+                    self._ctrl_mid_half,
+                    self._ctrl_address,
+                    self._state,
+                )
+                if done is not None:
+                    state, finite, contact = done
+                    warnings = self._warning_counts.tobytes()
+                    unstable = not finite or warnings != self._warnings
+                    if unstable:
+                        self._warnings = warnings
+                        if not finite:
+                            state = self._state  # never hand out a non-finite observation
+                    self._state = state
+                    info = {"contact": contact, "sim_unstable": unstable, "distractor_on": False}
+                    return state.ravel().astype(np.float32), 0.0, False, unstable, info
+        return self._step(action)
+
+    def _step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """:meth:`step` one call at a time (Python reference path, distractor, errors)."""
         d = self.data
         self._set_ctrl(action)
         distractor_on = False

@@ -39,6 +39,8 @@ def _launch(scene: ContactSceneEnv, rng: np.random.Generator) -> bytes:
 
 
 def _rollout(env: gym.Env, episodes: int, steps: int) -> tuple[list[bytes], list[dict]]:
+    """Observations (bytes) and, per step, the labels plus everything else ``step`` returned
+    (reward, terminated, truncated and the info entries other than ``contact``)."""
     rng = np.random.default_rng(0)
     scene = env.unwrapped
     assert isinstance(scene, ContactSceneEnv)
@@ -49,10 +51,17 @@ def _rollout(env: gym.Env, episodes: int, steps: int) -> tuple[list[bytes], list
         for step in range(steps):
             if step % 50 == 0:
                 observations.append(_launch(scene, rng))
+            # float32 as an agent gives them; float64 and a list now and then
             action = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
-            obs, _, _, _, info = env.step(action)
+            if step % 7 == 3:
+                action = action.astype(np.float64)
+            obs, reward, terminated, truncated, info = env.step(
+                action.tolist() if step % 11 == 5 else action
+            )
             observations.append(obs.tobytes())
-            labels.append(info["contact"])
+            rest = {k: v for k, v in info.items() if k != "contact"}
+            rest["returned"] = (type(reward), reward, terminated, truncated, obs.dtype)
+            labels.append({**info["contact"], "_rest": rest})
     return observations, labels
 
 
@@ -60,10 +69,28 @@ def _assert_same(fast: tuple[list, list], slow: tuple[list, list]) -> None:
     assert fast[0] == slow[0], "observations differ"
     assert len(fast[1]) == len(slow[1])
     for i, (a, b) in enumerate(zip(fast[1], slow[1], strict=True)):
-        assert a.keys() == b.keys()
+        assert list(a) == list(b), i  # the same keys in the same order
+        assert a.pop("_rest") == b.pop("_rest"), i
         for key in a:
+            assert type(a[key]) is type(b[key]) is np.ndarray, (i, key)
             assert a[key].dtype == b[key].dtype, (i, key)
+            assert a[key].shape == b[key].shape, (i, key)
             assert a[key].tobytes() == b[key].tobytes(), (i, key, a[key], b[key])
+
+
+def _count_fused(env: gym.Env) -> dict[str, int]:
+    """Count the steps the one-call compiled path (``step_fused``) finished, on this env."""
+    labeler = env.unwrapped.labeler
+    counts = {"fused": 0}
+    original = labeler.step_fused
+
+    def counting(*args: object) -> object:
+        result = original(*args)
+        counts["fused"] += result is not None
+        return result
+
+    labeler.step_fused = counting
+    return counts
 
 
 @pytest.mark.parametrize(
@@ -72,7 +99,11 @@ def _assert_same(fast: tuple[list, list], slow: tuple[list, list]) -> None:
 )
 def test_builtin_scenes_native_equals_python(scene: str, distractor: str) -> None:
     env_id = envs.SCENES[scene]
-    fast = _rollout(gym.make(env_id, distractor=distractor), episodes=3, steps=100)
+    fast_env = gym.make(env_id, distractor=distractor)
+    counts = _count_fused(fast_env)
+    fast = _rollout(fast_env, episodes=3, steps=100)
+    # without a distractor every step goes through step_fused (with one, step by step)
+    assert counts["fused"] == (300 if distractor == "none" else 0)
     slow = _rollout(gym.make(env_id, distractor=distractor, native=False), episodes=3, steps=100)
     _assert_same(fast, slow)
     regimes = np.concatenate([lab["regime"] for lab in fast[1]])
@@ -90,6 +121,24 @@ def test_articulated_rk4_gym_scene_native_equals_python() -> None:
     _assert_same(fast, slow)
     regimes = np.concatenate([lab["regime"] for lab in fast[1]])
     assert (regimes == Regime.IMPACT).sum() > 0
+
+
+def test_non_finite_state_native_equals_python() -> None:
+    """A NaN in the state: the compiled summary declines and numpy's is used; the returned
+    observation, labels and flags match the Python path's."""
+    results = []
+    for native_flag in (True, False):
+        env = gym.make(envs.SCENES["push_blocks"], native=native_flag).unwrapped
+        env.reset(seed=0)
+        env.step(np.zeros(2))
+        env.data.qpos[5] = np.nan
+        obs, reward, terminated, truncated, info = env.step(np.full(2, 0.3))
+        results.append(
+            (obs.tobytes(), reward, terminated, truncated, info["sim_unstable"])
+            + tuple(v.tobytes() for v in info["contact"].values())
+        )
+    assert results[0] == results[1]
+    assert results[0][3] is True
 
 
 def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
