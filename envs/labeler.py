@@ -41,6 +41,7 @@ from envs.layout import EntityLayout
 from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
 
 _STATIC, _AGENT, _OBJECT = 0, 1, 2
+_INT8, _BOOL, _FLOAT32 = np.dtype(np.int8), np.dtype(np.bool_), np.dtype(np.float32)
 # end_step compares 16 per-entity features with thresholds at once and packs the outcomes
 # into one integer code per entity (weights _CODE_WEIGHTS); these tables give every label
 # from the code. Features: 0-8 squared norms (see ContactLabeler._linear_map; 0-4 count the
@@ -295,6 +296,7 @@ class ContactLabeler:
         self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
         self._native_arrays = np.zeros(4, dtype=np.int64)
         self._substep_ints = np.zeros(0, dtype=np.int64)
+        self._ctrl_address = 0
         self._prev_pairs: set[int] = set()
         # Touches of the last examined contact list, reused while the list does not change.
         # (2, E) int8: pair bits, touched; rows 0 and 1 (as bool) are _list_mask, _list_touched
@@ -398,6 +400,7 @@ class ContactLabeler:
             return False
         self._native_data = data
         self._substep_ints = rt.substep_ints(self.model, data, self.runge_kutta)
+        self._ctrl_address = data.ctrl.ctypes.data  # for step_fused
         self._native_arrays = rt.data_arrays(data)
         return True
 
@@ -525,11 +528,11 @@ class ContactLabeler:
         n_substeps: int,
         action: np.ndarray,
         ctrl_mid_half: np.ndarray,
-        ctrl_address: int,
         start: np.ndarray,
     ) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
         """A whole labelled step: ``begin_step(start)``, ``data.ctrl`` set from ``action``
-        (:func:`envs.native.set_ctrl`; ``ctrl_address`` is ``data.ctrl``'s), ``step_physics``,
+        (:func:`envs.native.set_ctrl`: ``mid + clip(action, -1, 1) * half`` with
+        ``ctrl_mid_half`` = ``[mid, half]``), ``step_physics``,
         ``read_and_end_step``, in one compiled call (:func:`envs.native.env_step`) when no
         contact list changes during the step, else continued as those methods do. Returns the
         entity states, whether they are finite, and the labels as a dict (what
@@ -549,9 +552,9 @@ class ContactLabeler:
             reader._ints = rt.state_ints(reader.model, data)
             reader._data = data
         e = self.n_entities
-        buf8 = np.zeros((4, e), dtype=np.int8)
-        bufb = np.zeros((3, e), dtype=np.bool_)
-        buf32 = np.zeros((3, e), dtype=np.float32)
+        buf8 = np.zeros((4, e), _INT8)
+        bufb = np.zeros((3, e), _BOOL)
+        buf32 = np.zeros((3, e), _FLOAT32)
         state = np.empty((e, 13))
         dt = self._dt * n_substeps
         consts = self._consts.get(dt)
@@ -560,7 +563,7 @@ class ContactLabeler:
         status = native.env_step(
             action,
             ctrl_mid_half,
-            ctrl_address,
+            self._ctrl_address,
             self._substep_ints,
             n_substeps,
             self._prev_flat,

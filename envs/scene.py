@@ -168,6 +168,9 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.model, self.layout, supports, label_config, native=native
         )
         self._native = native and native_kernels.enabled()
+        # One compiled call per step (ContactLabeler.step_fused) where nothing runs between
+        # the substeps and the summary; the distractor acts around the substeps, so not then.
+        self._fused = self._native and distractor == "none"
         self.distractor = (
             Distractor(
                 self.model,
@@ -227,22 +230,18 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         return self._state.ravel().astype(np.float32), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        if self._native and self.distractor is None:
+        if self._fused:
             # The compiled step (envs.native.env_step): the same results as below, bit for bit.
             a = action
             if type(a) is not np.ndarray or a.dtype not in _FLOAT_DTYPES:
                 a = np.asarray(action, dtype=np.float64)
-            d = self.data
             if a.shape == self._action_shape:
-                if d._address != self._ctrl_owner:  # first step, or a copied env
-                    self._ctrl_address, self._ctrl_owner = d.ctrl.ctypes.data, d._address
                 done = self.labeler.step_fused(
                     self._read_states,
-                    d,
+                    self.data,
                     self.frame_skip,
                     a,
                     self._ctrl_mid_half,
-                    self._ctrl_address,
                     self._state,
                 )
                 if done is not None:
