@@ -286,6 +286,9 @@ class ContactLabeler:
         )
         self._geom_support = np.zeros(model.ngeom, dtype=bool)
         self._geom_support[np.asarray(support_geoms, dtype=np.int64)] = True
+        self._geom_tables = self._make_geom_tables()
+        self._reset_keys = np.zeros(0, dtype=np.int64)  # pair keys at the last reset
+        self.examined = 0  # contact lists examined so far (changed from the substep before)
         self._pair_cache: dict[int, tuple] = {}
         self._prev_key: bytes | None = None
         # The same list as flat int32 geom pairs for the compiled loop (-1 contacts: none yet).
@@ -296,8 +299,10 @@ class ContactLabeler:
         self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
         self._native_arrays = np.zeros(4, dtype=np.int64)
         self._substep_ints = np.zeros(0, dtype=np.int64)
+        self._examine_ints = np.zeros(7, dtype=np.int64)
         self._ctrl_address = 0
-        self._prev_pairs: set[int] = set()
+        # Geom-pair keys of the last examined list (None: those of _prev_flat, not built yet).
+        self._prev_pairs: set[int] | None = set()
         # Touches of the last examined contact list, reused while the list does not change.
         # (2, E) int8: pair bits, touched; rows 0 and 1 (as bool) are _list_mask, _list_touched
         self._lists = np.zeros((2, self.n_entities), dtype=np.int8)
@@ -356,7 +361,9 @@ class ContactLabeler:
         """Forget contact history (call after ``mj_resetData``/``mj_forward`` at episode start)."""
         n = data.ncon
         geom = data.contact.geom[:n]
-        self._prev_pairs = set(self._pair_keys(geom))
+        keys = self._pair_keys(geom)
+        self._prev_pairs = set(keys)
+        self._reset_keys = np.array(keys, dtype=np.int64)
         self._prev_key = None  # so the first substep after a reset is examined in full
         self._prev_n = -1
 
@@ -402,7 +409,37 @@ class ContactLabeler:
         self._substep_ints = rt.substep_ints(self.model, data, self.runge_kutta)
         self._ctrl_address = data.ctrl.ctypes.data  # for step_fused
         self._native_arrays = rt.data_arrays(data)
+        # native.env_step's `ex`; under RK4 changed lists are examined here (mj_jac speeds)
+        self._examine_ints = np.array(
+            [
+                self.model.ngeom,
+                rt.layout[3],
+                rt.layout[4],
+                rt.layout[5],
+                self._native_arrays[2],
+                self._native_arrays[3],
+                int(not self.runge_kutta),
+            ],
+            dtype=np.int64,
+        )
         return True
+
+    def _make_geom_tables(self) -> np.ndarray:
+        """``native.env_step``'s ``gtab`` (see :mod:`envs.native`): what ``_pair_info``
+        derives for every geom pair, as tables."""
+        m = self.model
+        width = max(m.ngeom, m.nbody, 18 + self.n_entities)
+        tab = np.zeros((5, width), dtype=np.int64)
+        tab[native.TAB_ENTITY, : m.ngeom] = self._geom_entity
+        tab[native.TAB_BODY, : m.ngeom] = m.geom_bodyid
+        tab[native.TAB_SUPPORT, : m.ngeom] = self._geom_support
+        tab[native.TAB_ROOT, : m.nbody] = m.body_rootid
+        misc = tab[native.TAB_MISC]
+        for (me, other), kind in _KIND.items():
+            misc[me * 3 + other] = int(kind)
+            misc[9 + me * 3 + other] = PAIR_BIT[kind]
+        misc[18 : 18 + self.n_entities] = self._entity_category
+        return tab
 
     def _step_native(self, data: mujoco.MjData, n_substeps: int, first: int = -1) -> None:
         """:meth:`step_physics` with the substeps compiled: the loop stops after every substep
@@ -462,6 +499,9 @@ class ContactLabeler:
             if self._carry:
                 self._merge_carry()
             return
+        self.examined += 1
+        if self._prev_pairs is None:  # step_fused left the pairs of _prev_flat to build
+            self._prev_pairs = set(self._pair_keys(self._prev_flat.reshape(-1, 2)))
         self._prev_key = key
         self._prev_flat = geom.flatten()
         self._prev_n = len(geom)
@@ -569,6 +609,9 @@ class ContactLabeler:
             self._prev_flat,
             self._prev_n,
             self._qvel_before,
+            self._examine_ints,
+            self._geom_tables,
+            self._reset_keys,
             reader._ints,
             reader._entities,
             start,
@@ -581,6 +624,17 @@ class ContactLabeler:
             buf32,
         )
         finished = status - n_substeps - 1
+        if finished >= 4:  # contact lists changed and were examined: the last one is now's
+            self.examined += finished >> 2
+            finished &= 3
+            geom = data.contact.geom
+            self._prev_key = geom.tobytes()
+            self._prev_flat = geom.flatten()
+            self._prev_n = len(geom)
+            self._prev_pairs = None  # built from _prev_flat when the Python loop needs it
+            self._carry = False
+        elif finished >= 0:
+            self._carry = True  # no list changed: the step's carry (merged if summarised)
         if finished >= 2:  # the summary was made: the step is done
             # (The accumulator attributes are bound again by the next begin_step.)
             self._carry = False
@@ -602,14 +656,13 @@ class ContactLabeler:
             return None  # a non-finite action: nothing was done
         # From here on, what begin_step and step_physics would have left.
         self._bind_accumulators(buf8, bufb, buf32)
-        self._start = start
-        self._carry = True
         self._substeps = n_substeps
-        if finished >= 0:  # no list changed, but a state is not finite: numpy's summary
-            self._start = None
+        if finished >= 0:  # a state is not finite: numpy's summary (its carry set above)
             labels = self._end_step_numpy(start, state, dt)
             return state, finished & 1 == 1, labels.as_dict()
-        # The contact list changed after substep `status`: the rest as step_physics does it.
+        # RK4: the contact list changed after substep `status`: the rest as step_physics does.
+        self._start = start
+        self._carry = True
         self._step_native(data, n_substeps, first=status)
         state, finite, labels = self.read_and_end_step(reader, data, n_substeps)
         return state, finite, labels.as_dict()
@@ -752,6 +805,7 @@ class ContactLabeler:
         keys = self._pair_keys(geom)
         pairs = set(keys)
         prev = self._prev_pairs
+        assert prev is not None  # built by _update
         new_points = []
         list_mask, list_touched = self._list_mask, self._list_touched
         self._lists[:] = 0

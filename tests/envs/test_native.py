@@ -141,20 +141,11 @@ def test_non_finite_state_native_equals_python() -> None:
     assert results[0][3] is True
 
 
-def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
-    """Count the substeps the Python loop examines (contact list changed) and the stops of the
-    compiled loop over the same steps: equal, and many."""
+def test_compiled_step_examines_every_changed_contact_list() -> None:
+    """Count the contact lists examined (changed from the substep before) by the compiled
+    step, which examines them itself (``native.env_step``), and by the Python loop over the
+    same steps (its count checked against its own ``_update`` calls): equal, and many."""
     env = gym.make(envs.SCENES["billiards"]).unwrapped
-    labeler = env.labeler
-    stops = 0
-    original = labeler._update
-
-    def counting_update(data: mujoco.MjData, geom: np.ndarray, key: bytes) -> None:
-        nonlocal stops
-        stops += key != labeler._prev_key
-        original(data, geom, key)
-
-    labeler._update = counting_update  # type: ignore[method-assign]
     _rollout(env, episodes=1, steps=200)
     reference = gym.make(envs.SCENES["billiards"], native=False).unwrapped
     changes = 0
@@ -167,7 +158,41 @@ def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
 
     reference.labeler._update = counting_python  # type: ignore[method-assign]
     _rollout(reference, episodes=1, steps=200)
-    assert stops == changes > 20
+    assert env.labeler.examined == reference.labeler.examined == changes > 20
+
+
+def test_compiled_steps_and_step_by_step_protocol_mix() -> None:
+    """``env.step`` (one compiled call) interleaved with the labeller's step-by-step protocol
+    (``begin_step``, ``step_physics``, ``end_step``) on one env: the Python path's labels,
+    and the step-by-step calls do start from contact lists the compiled step examined."""
+
+    def run(native_flag: bool) -> tuple[list, int]:
+        env = gym.make(envs.SCENES["billiards"], native=native_flag).unwrapped
+        env.reset(seed=0)
+        rng = np.random.default_rng(3)
+        out, handed_over = [], 0
+        for i in range(150):
+            if i % 25 == 0:
+                _launch(env, rng)
+            action = rng.uniform(-1, 1, 2)
+            if i % 3 == 2:
+                labeler = env.labeler
+                handed_over += labeler._prev_pairs is None  # left by a compiled examination
+                env._set_ctrl(action)
+                labeler.begin_step(env._state)
+                labeler.step_physics(env.data, env.frame_skip)
+                state = env._read_states(env.data)
+                labels = labeler.end_step(state, env.frame_skip).as_dict()
+                env._state = state
+            else:
+                obs, _, _, _, info = env.step(action)
+                labels = info["contact"]
+            out.append(tuple(v.tobytes() for v in labels.values()))
+        return out, handed_over
+
+    fast, handed_over = run(True)
+    assert fast == run(False)[0]
+    assert handed_over > 5
 
 
 def test_a_copied_env_steps_its_own_simulation() -> None:
