@@ -300,6 +300,10 @@ class ContactLabeler:
         self._native_arrays = np.zeros(4, dtype=np.int64)
         self._substep_ints = np.zeros(0, dtype=np.int64)
         self._examine_ints = np.zeros(7, dtype=np.int64)
+        # step_fused's packed arguments, for the reader in _fused (see native.env_step)
+        self._fused: EntityStateReader | None = None
+        self._fused_addr = np.zeros(0, dtype=np.int64)
+        self._fused_tables = np.zeros((0, 0), dtype=np.int64)
         self._ctrl_address = 0
         # Geom-pair keys of the last examined list (None: those of _prev_flat, not built yet).
         self._prev_pairs: set[int] | None = set()
@@ -349,7 +353,7 @@ class ContactLabeler:
     def __getstate__(self) -> dict:
         # Addresses belong to this process and these MjData: found again after a copy.
         state = dict(self.__dict__)
-        state.update(_native=None, _native_data=None)
+        state.update(_native=None, _native_data=None, _fused=None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -580,7 +584,7 @@ class ContactLabeler:
         nothing stepped and ``data.ctrl`` untouched, where the compiled path cannot run (no
         native runtime, or a ``data`` it cannot check) or the action is not finite: the
         caller then takes the step-by-step path (which raises for the action)."""
-        if data is not self._native_data or data is not reader._data:
+        if data is not self._native_data or data is not reader._data or reader is not self._fused:
             rt = reader._native
             if (
                 rt is None
@@ -591,6 +595,20 @@ class ContactLabeler:
                 return None
             reader._ints = rt.state_ints(reader.model, data)
             reader._data = data
+            self._fused_addr = np.concatenate(
+                [self._substep_ints, self._examine_ints, reader._ints, [self._ctrl_address]]
+            ).astype(np.int64)
+            entities = reader._entities
+            if entities.shape[1] != self.n_entities:
+                raise ValueError(
+                    f"the entity-state reader has {entities.shape[1]} entities, the labeller "
+                    f"{self.n_entities}"
+                )
+            self._fused_tables = np.concatenate(
+                [self._geom_tables, np.zeros((3, self._geom_tables.shape[1]), dtype=np.int64)]
+            )
+            self._fused_tables[native.TAB_ENTITIES :, : entities.shape[1]] = entities
+            self._fused = reader
         e = self.n_entities
         buf8 = np.zeros((4, e), _INT8)
         bufb = np.zeros((3, e), _BOOL)
@@ -603,17 +621,13 @@ class ContactLabeler:
         status = native.env_step(
             action,
             ctrl_mid_half,
-            self._ctrl_address,
-            self._substep_ints,
+            self._fused_addr,
             n_substeps,
             self._prev_flat,
             self._prev_n,
             self._qvel_before,
-            self._examine_ints,
-            self._geom_tables,
+            self._fused_tables,
             self._reset_keys,
-            reader._ints,
-            reader._entities,
             start,
             state,
             consts,

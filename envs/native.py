@@ -382,7 +382,9 @@ EX_NGEOM, EX_GEOM, EX_POS, EX_FRAME, EX_CVEL, EX_COM, EX_ON = range(7)
 # env_step's `gtab` rows: geom -> entity (-1: none), geom -> body, geom is support (0/1),
 # body -> root body, and TAB_MISC: the pair kind by [own category * 3 + other category]
 # (9), its PAIR_BIT (9), then each entity's category.
-TAB_ENTITY, TAB_BODY, TAB_SUPPORT, TAB_ROOT, TAB_MISC = range(5)
+TAB_ENTITY, TAB_BODY, TAB_SUPPORT, TAB_ROOT, TAB_MISC, TAB_ENTITIES = range(6)
+# env_step's `addr`: where the packed int64 arguments start (ints, ex, state ints, ctrl)
+FUSED_SUBSTEP, FUSED_EX, FUSED_STATE, FUSED_CTRL, FUSED_LEN = 0, 10, 17, 26, 27
 
 
 @numba.njit(cache=True)
@@ -474,17 +476,13 @@ def _examine(
 def env_step(
     action: np.ndarray,
     mid_half: np.ndarray,
-    ctrl: int,
-    ints: np.ndarray,
+    addr: np.ndarray,
     n: int,
     prev: np.ndarray,
     prev_n: int,
     qvel_before: np.ndarray,
-    ex: np.ndarray,
     gtab: np.ndarray,
     reset_keys: np.ndarray,
-    state_ints: np.ndarray,
-    entities: np.ndarray,
     start: np.ndarray,
     out: np.ndarray,
     consts: np.ndarray,
@@ -504,8 +502,16 @@ def env_step(
     contact list changed after substep ``k`` and ``ex[EX_ON]`` is 0 (ctrl set and ``k``
     substeps run, nothing else: the caller goes on as after :func:`run_substeps`); else
     ``n + 1 + status + 4 * lists`` with :func:`finish_step`'s ``status`` and the number of
-    contact lists examined."""
-    if not set_ctrl(action, mid_half, ctrl):
+    contact lists examined.
+
+    The fixed arguments travel packed (each array costs the dispatcher time): ``addr`` is
+    :func:`run_substeps`' ``ints`` (:data:`FUSED_SUBSTEP`), the ``ex`` of :func:`_examine`
+    (:data:`FUSED_EX`), :func:`read_states`' ``ints`` (:data:`FUSED_STATE`) and the address
+    of ``mjData.ctrl`` (:data:`FUSED_CTRL`); ``gtab`` rows :data:`TAB_ENTITIES` on hold
+    :func:`read_states`' ``entities`` in their first ``E`` columns."""
+    ints = addr[FUSED_SUBSTEP:FUSED_EX]
+    ex = addr[FUSED_EX:FUSED_STATE]
+    if not set_ctrl(action, mid_half, addr[FUSED_CTRL]):
         return -1
     cur, cur_n = prev, prev_n
     if prev_n >= 0:
@@ -533,8 +539,19 @@ def env_step(
         cur, keys = _examine(d, ints, ex, gtab, keys, len(keys), lists, buf8, bufb, buf32)
         cur_n = len(keys)
         examined += 1
+    entities = gtab[TAB_ENTITIES:, : start.shape[0]]
     status = finish_step(
-        state_ints, entities, start, out, consts, tables, lists, carry, buf8, bufb, buf32
+        addr[FUSED_STATE:FUSED_CTRL],
+        entities,
+        start,
+        out,
+        consts,
+        tables,
+        lists,
+        carry,
+        buf8,
+        bufb,
+        buf32,
     )
     return n + 1 + status + 4 * examined
 
@@ -768,25 +785,33 @@ def _compile_all(rt: Runtime, model: mujoco.MjModel) -> None:
         np.zeros(data.ncon),
     )
     scratch = np.zeros(model.nu)
+    # env_step's packed arguments for this scratch data (the probe model has no actuators,
+    # so the action is empty and the call steps `data` once; ex's EX_ON is 0)
+    addr = np.concatenate(
+        [
+            rt.substep_ints(model, data, keep_qvel=False),
+            np.zeros(FUSED_STATE - FUSED_EX, dtype=np.int64),
+            rt.state_ints(model, data),
+            [scratch.ctypes.data],
+        ]
+    ).astype(np.int64)
+    assert len(addr) == FUSED_LEN
+    gtab = np.zeros((TAB_ENTITIES + 3, n), dtype=np.int64)
+    gtab[TAB_ENTITIES:] = entities
     for dtype in (np.float32, np.float64):
         set_ctrl(np.zeros(model.nu, dtype=dtype), np.zeros((2, model.nu)), scratch.ctypes.data)
-        # the action is non-finite, so env_step returns before it steps anything
         env_step(
-            np.full(model.nu, np.nan, dtype=dtype),
+            np.zeros(model.nu, dtype=dtype),
             np.zeros((2, model.nu)),
-            scratch.ctypes.data,
-            rt.substep_ints(model, data, keep_qvel=False),
+            addr,
             1,
             np.zeros(0, dtype=np.int32),
-            0,
+            -1,
             np.zeros(model.nv),
-            np.zeros(7, dtype=np.int64),
-            np.zeros((5, 1), dtype=np.int64),
+            gtab,
             np.zeros(0, dtype=np.int64),
-            rt.state_ints(model, data),
-            entities,
             state,
-            state,
+            np.zeros((n, 13)),
             consts,
             tables,
             lists,
