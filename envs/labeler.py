@@ -42,6 +42,7 @@ from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
 
 _STATIC, _AGENT, _OBJECT = 0, 1, 2
 _INT8, _BOOL, _FLOAT32 = np.dtype(np.int8), np.dtype(np.bool_), np.dtype(np.float32)
+_POOL_STEPS = 128  # steps of outputs step_fused allocates at once
 # end_step compares 16 per-entity features with thresholds at once and packs the outcomes
 # into one integer code per entity (weights _CODE_WEIGHTS); these tables give every label
 # from the code. Features: 0-8 squared norms (see ContactLabeler._linear_map; 0-4 count the
@@ -304,6 +305,8 @@ class ContactLabeler:
         self._fused: EntityStateReader | None = None
         self._fused_addr = np.zeros(0, dtype=np.int64)
         self._fused_tables = np.zeros((0, 0), dtype=np.int64)
+        self._pool_slot = 0
+        self._new_pool()
         self._ctrl_address = 0
         # Geom-pair keys of the last examined list (None: those of _prev_flat, not built yet).
         self._prev_pairs: set[int] | None = set()
@@ -573,14 +576,17 @@ class ContactLabeler:
         action: np.ndarray,
         ctrl_mid_half: np.ndarray,
         start: np.ndarray,
-    ) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
+    ) -> tuple[np.ndarray, bool, dict[str, np.ndarray], np.ndarray] | None:
         """A whole labelled step: ``begin_step(start)``, ``data.ctrl`` set from ``action``
         (:func:`envs.native.set_ctrl`: ``mid + clip(action, -1, 1) * half`` with
         ``ctrl_mid_half`` = ``[mid, half]``), ``step_physics``,
         ``read_and_end_step``, in one compiled call (:func:`envs.native.env_step`) when no
         contact list changes during the step, else continued as those methods do. Returns the
-        entity states, whether they are finite, and the labels as a dict (what
-        :meth:`StepLabels.as_dict` gives, the same arrays bit for bit). Returns ``None``, with
+        entity states, whether they are finite, the labels as a dict (what
+        :meth:`StepLabels.as_dict` gives, the same arrays bit for bit) and the states as a flat
+        float32 array (the observation, meaningful where they are finite). The arrays are
+        views of one slot of a pool of zeroed outputs (:meth:`_new_pool`), each slot used
+        once, so every step's arrays are its own. Returns ``None``, with
         nothing stepped and ``data.ctrl`` untouched, where the compiled path cannot run (no
         native runtime, or a ``data`` it cannot check) or the action is not finite: the
         caller then takes the step-by-step path (which raises for the action)."""
@@ -609,11 +615,12 @@ class ContactLabeler:
             )
             self._fused_tables[native.TAB_ENTITIES :, : entities.shape[1]] = entities
             self._fused = reader
-        e = self.n_entities
-        buf8 = np.zeros((4, e), _INT8)
-        bufb = np.zeros((3, e), _BOOL)
-        buf32 = np.zeros((3, e), _FLOAT32)
-        state = np.empty((e, 13))
+        slot = self._pool_slot
+        if slot == _POOL_STEPS:
+            self._new_pool()
+            slot = 0
+        self._pool_slot = slot + 1
+        pool8, poolb, pool32, pool_state, pool_obs = self._pool
         dt = self._dt * n_substeps
         consts = self._consts.get(dt)
         if consts is None:
@@ -629,14 +636,17 @@ class ContactLabeler:
             self._fused_tables,
             self._reset_keys,
             start,
-            state,
             consts,
             self._tables,
             self._lists,
-            buf8,
-            bufb,
-            buf32,
+            pool8,
+            poolb,
+            pool32,
+            pool_state,
+            pool_obs,
+            slot,
         )
+        state = pool_state[slot]
         finished = status - n_substeps - 1
         if finished >= 4:  # contact lists changed and were examined: the last one is now's
             self.examined += finished >> 2
@@ -656,30 +666,45 @@ class ContactLabeler:
                 state,
                 finished & 1 == 1,
                 {
-                    "regime": buf8[2],
-                    "pair_kind": buf8[3],
-                    "pair_mask": buf8[0],
-                    "approach_speed": buf32[0],
-                    "impulse": buf32[1],
-                    "critical": bufb[1],
-                    "airborne": bufb[2],
-                    "velocity_jump": buf32[2],
+                    "regime": pool8[slot, 2],
+                    "pair_kind": pool8[slot, 3],
+                    "pair_mask": pool8[slot, 0],
+                    "approach_speed": pool32[slot, 0],
+                    "impulse": pool32[slot, 1],
+                    "critical": poolb[slot, 1],
+                    "airborne": poolb[slot, 2],
+                    "velocity_jump": pool32[slot, 2],
                 },
+                pool_obs[slot],
             )
         if status < 0:
-            return None  # a non-finite action: nothing was done
+            self._pool_slot = slot  # a non-finite action: nothing was done
+            return None
         # From here on, what begin_step and step_physics would have left.
-        self._bind_accumulators(buf8, bufb, buf32)
+        self._bind_accumulators(pool8[slot], poolb[slot], pool32[slot])
         self._substeps = n_substeps
         if finished >= 0:  # a state is not finite: numpy's summary (its carry set above)
             labels = self._end_step_numpy(start, state, dt)
-            return state, finished & 1 == 1, labels.as_dict()
+            return state, finished & 1 == 1, labels.as_dict(), pool_obs[slot]
         # RK4: the contact list changed after substep `status`: the rest as step_physics does.
         self._start = start
         self._carry = True
         self._step_native(data, n_substeps, first=status)
         state, finite, labels = self.read_and_end_step(reader, data, n_substeps)
-        return state, finite, labels.as_dict()
+        return state, finite, labels.as_dict(), state.ravel().astype(np.float32)
+
+    def _new_pool(self) -> None:
+        """Zeroed outputs for the next :data:`_POOL_STEPS` calls of :meth:`step_fused`: label
+        buffers, entity states, observations (see :func:`envs.native.env_step`)."""
+        e = self.n_entities
+        self._pool = (
+            np.zeros((_POOL_STEPS, 4, e), _INT8),
+            np.zeros((_POOL_STEPS, 3, e), _BOOL),
+            np.zeros((_POOL_STEPS, 3, e), _FLOAT32),
+            np.zeros((_POOL_STEPS, e, 13)),
+            np.zeros((_POOL_STEPS, 13 * e), _FLOAT32),
+        )
+        self._pool_slot = 0
 
     def _consts_for(self, dt: float) -> np.ndarray:
         consts = self._consts.get(dt)

@@ -484,13 +484,15 @@ def env_step(
     gtab: np.ndarray,
     reset_keys: np.ndarray,
     start: np.ndarray,
-    out: np.ndarray,
     consts: np.ndarray,
     tables: np.ndarray,
     lists: np.ndarray,
-    buf8: np.ndarray,
-    bufb: np.ndarray,
-    buf32: np.ndarray,
+    pool8: np.ndarray,
+    poolb: np.ndarray,
+    pool32: np.ndarray,
+    pool_state: np.ndarray,
+    pool_obs: np.ndarray,
+    slot: int,
 ) -> int:
     """A whole env step in one call: :func:`set_ctrl`, ``n`` substeps (:func:`run_substeps`),
     every changed contact list examined as ``ContactLabeler._update`` does (:func:`_examine`;
@@ -508,7 +510,12 @@ def env_step(
     :func:`run_substeps`' ``ints`` (:data:`FUSED_SUBSTEP`), the ``ex`` of :func:`_examine`
     (:data:`FUSED_EX`), :func:`read_states`' ``ints`` (:data:`FUSED_STATE`) and the address
     of ``mjData.ctrl`` (:data:`FUSED_CTRL`); ``gtab`` rows :data:`TAB_ENTITIES` on hold
-    :func:`read_states`' ``entities`` in their first ``E`` columns."""
+    :func:`read_states`' ``entities`` in their first ``E`` columns. The step's outputs are
+    slot ``slot`` of the pools (zeroed, used once each: fresh arrays without an allocation
+    per step): :func:`finish_step`'s ``buf8``, ``bufb``, ``buf32`` and ``out`` (the entity
+    states), and the observation (the states as float32, flat) in ``pool_obs[slot]``."""
+    buf8, bufb, buf32 = pool8[slot], poolb[slot], pool32[slot]
+    out = pool_state[slot]
     ints = addr[FUSED_SUBSTEP:FUSED_EX]
     ex = addr[FUSED_EX:FUSED_STATE]
     if not set_ctrl(action, mid_half, addr[FUSED_CTRL]):
@@ -553,6 +560,10 @@ def env_step(
         bufb,
         buf32,
     )
+    obs = pool_obs[slot]
+    for e in range(out.shape[0]):
+        for c in range(13):
+            obs[13 * e + c] = np.float32(out[e, c])
     return n + 1 + status + 4 * examined
 
 
@@ -811,11 +822,15 @@ def _compile_all(rt: Runtime, model: mujoco.MjModel) -> None:
             gtab,
             np.zeros(0, dtype=np.int64),
             state,
-            np.zeros((n, 13)),
             consts,
             tables,
             lists,
-            *buffers,
+            buffers[0][None],
+            buffers[1][None],
+            buffers[2][None],
+            np.zeros((1, n, 13)),
+            np.zeros((1, 13 * n), dtype=np.float32),
+            0,
         )
 
 

@@ -245,16 +245,17 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
                     self._state,
                 )
                 if done is not None:
-                    state, finite, contact = done
+                    state, finite, contact, obs = done
                     warnings = self._warning_counts.tobytes()
                     unstable = not finite or warnings != self._warnings
                     if unstable:
                         self._warnings = warnings
                         if not finite:
                             state = self._state  # never hand out a non-finite observation
+                            obs = state.ravel().astype(np.float32)
                     self._state = state
                     info = {"contact": contact, "sim_unstable": unstable, "distractor_on": False}
-                    return state.ravel().astype(np.float32), 0.0, False, unstable, info
+                    return obs, 0.0, False, unstable, info
         return self._step(action)
 
     def _step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:

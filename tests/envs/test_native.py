@@ -195,6 +195,25 @@ def test_compiled_steps_and_step_by_step_protocol_mix() -> None:
     assert handed_over > 5
 
 
+def test_every_step_hands_out_its_own_arrays() -> None:
+    """The compiled step's outputs are slots of pooled arrays: what a step returned must not
+    change while later steps run (past the end of a pool too), nor be shared with them."""
+    env = gym.make(envs.SCENES["billiards"])
+    env.reset(seed=0)
+    rng = np.random.default_rng(5)
+    kept = []
+    for _ in range(300):
+        obs, _, _, _, info = env.step(rng.uniform(-1, 1, 2).astype(np.float32))
+        arrays = [obs, *info["contact"].values()]
+        kept.append((arrays, [a.tobytes() for a in arrays]))
+    for arrays, saved in kept:
+        assert [a.tobytes() for a in arrays] == saved
+    firsts = [arrays[0] for arrays, _ in kept]
+    assert not any(np.shares_memory(a, b) for a, b in zip(firsts, firsts[1:], strict=False))
+    labels = [arrays[1] for arrays, _ in kept]
+    assert not any(np.shares_memory(a, b) for a, b in zip(labels, labels[1:], strict=False))
+
+
 def test_a_copied_env_steps_its_own_simulation() -> None:
     """Kernels work on raw addresses: a deep copy must find its own, not step the original."""
     env = gym.make(envs.SCENES["push_blocks"]).unwrapped
