@@ -579,9 +579,10 @@ class ContactLabeler:
     ) -> tuple[np.ndarray, bool, dict[str, np.ndarray], np.ndarray] | None:
         """A whole labelled step: ``begin_step(start)``, ``data.ctrl`` set from ``action``
         (:func:`envs.native.set_ctrl`: ``mid + clip(action, -1, 1) * half`` with
-        ``ctrl_mid_half`` = ``[mid, half]``), ``step_physics``,
-        ``read_and_end_step``, in one compiled call (:func:`envs.native.env_step`) when no
-        contact list changes during the step, else continued as those methods do. Returns the
+        ``ctrl_mid_half`` = ``[mid, half]``), ``step_physics``, ``read_and_end_step``, in one
+        compiled call (:func:`envs.native.env_step`, which examines changed contact lists
+        itself), continued in Python as those methods do under RK4 (after the first changed
+        list) and where a state is not finite (numpy's summary). Returns the
         entity states, whether they are finite, the labels as a dict (what
         :meth:`StepLabels.as_dict` gives, the same arrays bit for bit) and the states as a flat
         float32 array (the observation, meaningful where they are finite). The arrays are
