@@ -41,6 +41,8 @@ from envs.layout import EntityLayout
 from envs.regimes import PAIR_BIT, LabelConfig, PairKind, Regime
 
 _STATIC, _AGENT, _OBJECT = 0, 1, 2
+_INT8, _BOOL, _FLOAT32 = np.dtype(np.int8), np.dtype(np.bool_), np.dtype(np.float32)
+_POOL_STEPS = 128  # steps of outputs step_fused allocates at once
 # end_step compares 16 per-entity features with thresholds at once and packs the outcomes
 # into one integer code per entity (weights _CODE_WEIGHTS); these tables give every label
 # from the code. Features: 0-8 squared norms (see ContactLabeler._linear_map; 0-4 count the
@@ -285,6 +287,9 @@ class ContactLabeler:
         )
         self._geom_support = np.zeros(model.ngeom, dtype=bool)
         self._geom_support[np.asarray(support_geoms, dtype=np.int64)] = True
+        self._geom_tables = self._make_geom_tables()
+        self._reset_keys = np.zeros(0, dtype=np.int64)  # pair keys at the last reset
+        self.examined = 0  # contact lists examined so far (changed from the substep before)
         self._pair_cache: dict[int, tuple] = {}
         self._prev_key: bytes | None = None
         # The same list as flat int32 geom pairs for the compiled loop (-1 contacts: none yet).
@@ -295,7 +300,16 @@ class ContactLabeler:
         self._native_data: mujoco.MjData | None = None  # the MjData checked for the loop
         self._native_arrays = np.zeros(4, dtype=np.int64)
         self._substep_ints = np.zeros(0, dtype=np.int64)
-        self._prev_pairs: set[int] = set()
+        self._examine_ints = np.zeros(7, dtype=np.int64)
+        # step_fused's packed arguments, for the reader in _fused (see native.env_step)
+        self._fused: EntityStateReader | None = None
+        self._fused_addr = np.zeros(0, dtype=np.int64)
+        self._fused_tables = np.zeros((0, 0), dtype=np.int64)
+        self._pool_slot = 0
+        self._new_pool()
+        self._ctrl_address = 0
+        # Geom-pair keys of the last examined list (None: those of _prev_flat, not built yet).
+        self._prev_pairs: set[int] | None = set()
         # Touches of the last examined contact list, reused while the list does not change.
         # (2, E) int8: pair bits, touched; rows 0 and 1 (as bool) are _list_mask, _list_touched
         self._lists = np.zeros((2, self.n_entities), dtype=np.int8)
@@ -342,7 +356,7 @@ class ContactLabeler:
     def __getstate__(self) -> dict:
         # Addresses belong to this process and these MjData: found again after a copy.
         state = dict(self.__dict__)
-        state.update(_native=None, _native_data=None)
+        state.update(_native=None, _native_data=None, _fused=None)
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -354,7 +368,9 @@ class ContactLabeler:
         """Forget contact history (call after ``mj_resetData``/``mj_forward`` at episode start)."""
         n = data.ncon
         geom = data.contact.geom[:n]
-        self._prev_pairs = set(self._pair_keys(geom))
+        keys = self._pair_keys(geom)
+        self._prev_pairs = set(keys)
+        self._reset_keys = np.array(keys, dtype=np.int64)
         self._prev_key = None  # so the first substep after a reset is examined in full
         self._prev_n = -1
 
@@ -398,17 +414,55 @@ class ContactLabeler:
             return False
         self._native_data = data
         self._substep_ints = rt.substep_ints(self.model, data, self.runge_kutta)
+        self._ctrl_address = data.ctrl.ctypes.data  # for step_fused
         self._native_arrays = rt.data_arrays(data)
+        # native.env_step's `ex`; under RK4 changed lists are examined here (mj_jac speeds)
+        self._examine_ints = np.array(
+            [
+                self.model.ngeom,
+                rt.layout[3],
+                rt.layout[4],
+                rt.layout[5],
+                self._native_arrays[2],
+                self._native_arrays[3],
+                int(not self.runge_kutta),
+            ],
+            dtype=np.int64,
+        )
         return True
 
-    def _step_native(self, data: mujoco.MjData, n_substeps: int) -> None:
+    def _make_geom_tables(self) -> np.ndarray:
+        """``native.env_step``'s ``gtab`` (see :mod:`envs.native`): what ``_pair_info``
+        derives for every geom pair, as tables."""
+        m = self.model
+        width = max(m.ngeom, m.nbody, 18 + self.n_entities)
+        tab = np.zeros((5, width), dtype=np.int64)
+        tab[native.TAB_ENTITY, : m.ngeom] = self._geom_entity
+        tab[native.TAB_BODY, : m.ngeom] = m.geom_bodyid
+        tab[native.TAB_SUPPORT, : m.ngeom] = self._geom_support
+        tab[native.TAB_ROOT, : m.nbody] = m.body_rootid
+        misc = tab[native.TAB_MISC]
+        for (me, other), kind in _KIND.items():
+            misc[me * 3 + other] = int(kind)
+            misc[9 + me * 3 + other] = PAIR_BIT[kind]
+        misc[18 : 18 + self.n_entities] = self._entity_category
+        return tab
+
+    def _step_native(self, data: mujoco.MjData, n_substeps: int, first: int = -1) -> None:
         """:meth:`step_physics` with the substeps compiled: the loop stops after every substep
         whose contact list differs from the one before, which is examined here exactly as in
-        the Python loop; the substeps between run with no Python at all."""
+        the Python loop; the substeps between run with no Python at all. ``first >= 1``: the
+        first :func:`envs.native.run_substeps` call was made already (by
+        :func:`envs.native.env_step`) and returned ``first``."""
         ints, left = self._substep_ints, n_substeps
         done = self._substeps - n_substeps  # substeps of this agent step run before this call
         while left > 0:
-            k = native.run_substeps(ints, left, self._prev_flat, self._prev_n, self._qvel_before)
+            if first > 0:
+                k, first = first, -1
+            else:
+                k = native.run_substeps(
+                    ints, left, self._prev_flat, self._prev_n, self._qvel_before
+                )
             if k == 0:
                 break
             left -= k
@@ -452,6 +506,9 @@ class ContactLabeler:
             if self._carry:
                 self._merge_carry()
             return
+        self.examined += 1
+        if self._prev_pairs is None:  # step_fused left the pairs of _prev_flat to build
+            self._prev_pairs = set(self._pair_keys(self._prev_flat.reshape(-1, 2)))
         self._prev_key = key
         self._prev_flat = geom.flatten()
         self._prev_n = len(geom)
@@ -510,6 +567,145 @@ class ContactLabeler:
             self._carry = False
             return state, finite, self._native_labels()
         return state, finite, self._end_step_numpy(start, state, self._dt * n_substeps)
+
+    def step_fused(
+        self,
+        reader: EntityStateReader,
+        data: mujoco.MjData,
+        n_substeps: int,
+        action: np.ndarray,
+        ctrl_mid_half: np.ndarray,
+        start: np.ndarray,
+    ) -> tuple[np.ndarray, bool, dict[str, np.ndarray], np.ndarray] | None:
+        """A whole labelled step: ``begin_step(start)``, ``data.ctrl`` set from ``action``
+        (:func:`envs.native.set_ctrl`: ``mid + clip(action, -1, 1) * half`` with
+        ``ctrl_mid_half`` = ``[mid, half]``), ``step_physics``, ``read_and_end_step``, in one
+        compiled call (:func:`envs.native.env_step`, which examines changed contact lists
+        itself), continued in Python as those methods do under RK4 (after the first changed
+        list) and where a state is not finite (numpy's summary). Returns the
+        entity states, whether they are finite, the labels as a dict (what
+        :meth:`StepLabels.as_dict` gives, the same arrays bit for bit) and the states as a flat
+        float32 array (the observation, meaningful where they are finite). The arrays are
+        views of one slot of a pool of zeroed outputs (:meth:`_new_pool`), each slot used
+        once, so every step's arrays are its own. Returns ``None``, with
+        nothing stepped and ``data.ctrl`` untouched, where the compiled path cannot run (no
+        native runtime, or a ``data`` it cannot check) or the action is not finite: the
+        caller then takes the step-by-step path (which raises for the action)."""
+        if data is not self._native_data or data is not reader._data or reader is not self._fused:
+            rt = reader._native
+            if (
+                rt is None
+                or self._native is None
+                or not self._native_summary
+                or not (data is self._native_data or self._adopt(data))
+            ):
+                return None
+            reader._ints = rt.state_ints(reader.model, data)
+            reader._data = data
+            self._fused_addr = np.concatenate(
+                [self._substep_ints, self._examine_ints, reader._ints, [self._ctrl_address]]
+            ).astype(np.int64)
+            entities = reader._entities
+            if entities.shape[1] != self.n_entities:
+                raise ValueError(
+                    f"the entity-state reader has {entities.shape[1]} entities, the labeller "
+                    f"{self.n_entities}"
+                )
+            self._fused_tables = np.concatenate(
+                [self._geom_tables, np.zeros((3, self._geom_tables.shape[1]), dtype=np.int64)]
+            )
+            self._fused_tables[native.TAB_ENTITIES :, : entities.shape[1]] = entities
+            self._fused = reader
+        slot = self._pool_slot
+        if slot == _POOL_STEPS:
+            self._new_pool()
+            slot = 0
+        self._pool_slot = slot + 1
+        pool8, poolb, pool32, pool_state, pool_obs = self._pool
+        dt = self._dt * n_substeps
+        consts = self._consts.get(dt)
+        if consts is None:
+            consts = self._consts_for(dt)
+        status = native.env_step(
+            action,
+            ctrl_mid_half,
+            self._fused_addr,
+            n_substeps,
+            self._prev_flat,
+            self._prev_n,
+            self._qvel_before,
+            self._fused_tables,
+            self._reset_keys,
+            start,
+            consts,
+            self._tables,
+            self._lists,
+            pool8,
+            poolb,
+            pool32,
+            pool_state,
+            pool_obs,
+            slot,
+        )
+        state = pool_state[slot]
+        finished = status - n_substeps - 1
+        if finished >= 4:  # contact lists changed and were examined: the last one is now's
+            self.examined += finished >> 2
+            finished &= 3
+            geom = data.contact.geom
+            self._prev_key = geom.tobytes()
+            self._prev_flat = geom.flatten()
+            self._prev_n = len(geom)
+            self._prev_pairs = None  # built from _prev_flat when the Python loop needs it
+            self._carry = False
+        elif finished >= 0:
+            self._carry = True  # no list changed: the step's carry (merged if summarised)
+        if finished >= 2:  # the summary was made: the step is done
+            # (The accumulator attributes are bound again by the next begin_step.)
+            self._carry = False
+            return (
+                state,
+                finished & 1 == 1,
+                {
+                    "regime": pool8[slot, 2],
+                    "pair_kind": pool8[slot, 3],
+                    "pair_mask": pool8[slot, 0],
+                    "approach_speed": pool32[slot, 0],
+                    "impulse": pool32[slot, 1],
+                    "critical": poolb[slot, 1],
+                    "airborne": poolb[slot, 2],
+                    "velocity_jump": pool32[slot, 2],
+                },
+                pool_obs[slot],
+            )
+        if status < 0:
+            self._pool_slot = slot  # a non-finite action: nothing was done
+            return None
+        # From here on, what begin_step and step_physics would have left.
+        self._bind_accumulators(pool8[slot], poolb[slot], pool32[slot])
+        self._substeps = n_substeps
+        if finished >= 0:  # a state is not finite: numpy's summary (its carry set above)
+            labels = self._end_step_numpy(start, state, dt)
+            return state, finished & 1 == 1, labels.as_dict(), pool_obs[slot]
+        # RK4: the contact list changed after substep `status`: the rest as step_physics does.
+        self._start = start
+        self._carry = True
+        self._step_native(data, n_substeps, first=status)
+        state, finite, labels = self.read_and_end_step(reader, data, n_substeps)
+        return state, finite, labels.as_dict(), state.ravel().astype(np.float32)
+
+    def _new_pool(self) -> None:
+        """Zeroed outputs for the next :data:`_POOL_STEPS` calls of :meth:`step_fused`: label
+        buffers, entity states, observations (see :func:`envs.native.env_step`)."""
+        e = self.n_entities
+        self._pool = (
+            np.zeros((_POOL_STEPS, 4, e), _INT8),
+            np.zeros((_POOL_STEPS, 3, e), _BOOL),
+            np.zeros((_POOL_STEPS, 3, e), _FLOAT32),
+            np.zeros((_POOL_STEPS, e, 13)),
+            np.zeros((_POOL_STEPS, 13 * e), _FLOAT32),
+        )
+        self._pool_slot = 0
 
     def _consts_for(self, dt: float) -> np.ndarray:
         consts = self._consts.get(dt)
@@ -606,9 +802,13 @@ class ContactLabeler:
         # Fresh every step, since rows of them become the step's labels: int8 pair mask,
         # impact kind, regime, pair kind; bool touched, critical, airborne; float32 approach
         # speed, impulse, velocity jump (native.summarize fills the outputs).
-        buf8 = np.zeros((4, e), dtype=np.int8)
-        bufb = np.zeros((3, e), dtype=np.bool_)
-        buf32 = np.zeros((3, e), dtype=np.float32)
+        self._bind_accumulators(
+            np.zeros((4, e), dtype=np.int8),
+            np.zeros((3, e), dtype=np.bool_),
+            np.zeros((3, e), dtype=np.float32),
+        )
+
+    def _bind_accumulators(self, buf8: np.ndarray, bufb: np.ndarray, buf32: np.ndarray) -> None:
         self._buffers = (buf8, bufb, buf32)
         self._mask, self._impact_kind = buf8[0], buf8[1]
         self._touched = bufb[0]
@@ -645,6 +845,7 @@ class ContactLabeler:
         keys = self._pair_keys(geom)
         pairs = set(keys)
         prev = self._prev_pairs
+        assert prev is not None  # built by _update
         new_points = []
         list_mask, list_touched = self._list_mask, self._list_touched
         self._lists[:] = 0

@@ -14,6 +14,12 @@ floating-point operations in the same order, as compiled code:
   com-velocities, and the ``(E, 13)`` entity states.
 * :func:`summarize` is :meth:`envs.labeler.ContactLabeler.end_step`'s summary.
 * :func:`set_ctrl` maps an action in ``[-1, 1]`` to ``mjData.ctrl``.
+* :func:`env_step` is a whole env step in one call: the above, and every changed contact
+  list examined in the loop (:func:`_examine`: the touches, pair kinds and approach speeds
+  of ``ContactLabeler._examine``, from tables of what ``_pair_info`` derives), except under
+  RK4 (speeds from ``mj_jac``), where it returns at the first change as
+  :func:`run_substeps` does. Python's part of a step is then one call, a few allocations
+  and the info dict (:meth:`envs.labeler.ContactLabeler.step_fused`).
 
 MuJoCo's C functions are called through their addresses in the ``libmujoco`` the ``mujoco``
 package loaded, on the ``mjModel``/``mjData`` pointers of the Python objects
@@ -193,6 +199,45 @@ def read_states(ints: np.ndarray, entities: np.ndarray, out: np.ndarray) -> bool
 
 
 @numba.njit(cache=True)
+def _contact_speed(
+    c: int,
+    off_geom: int,
+    off_pos: int,
+    off_frame: int,
+    geom_body: np.ndarray,
+    body_root: np.ndarray,
+    cvel: int,
+    com: int,
+) -> float:
+    """Normal approach speed of the contact at address ``c`` (see :func:`approach_speeds`)."""
+    p0, p1, p2 = _load_f64(c + off_pos), _load_f64(c + off_pos + 8), _load_f64(c + off_pos + 16)
+    v00 = v01 = v02 = v10 = v11 = v12 = 0.0
+    for side in range(2):
+        b = np.int64(geom_body[_load_i32(c + off_geom + 4 * side)])
+        r = np.int64(body_root[b])
+        w0, w1, w2 = (
+            _load_f64(cvel + 48 * b),
+            _load_f64(cvel + 48 * b + 8),
+            _load_f64(cvel + 48 * b + 16),
+        )
+        o0 = p0 - _load_f64(com + 24 * r)
+        o1 = p1 - _load_f64(com + 24 * r + 8)
+        o2 = p2 - _load_f64(com + 24 * r + 16)
+        x = _load_f64(cvel + 48 * b + 24) + (w1 * o2 - w2 * o1)
+        y = _load_f64(cvel + 48 * b + 32) + (w2 * o0 - w0 * o2)
+        z = _load_f64(cvel + 48 * b + 40) + (w0 * o1 - w1 * o0)
+        if side == 0:
+            v00, v01, v02 = x, y, z
+        else:
+            v10, v11, v12 = x, y, z
+    dot = (v10 - v00) * _load_f64(c + off_frame)
+    dot = dot + (v11 - v01) * _load_f64(c + off_frame + 8)
+    dot = dot + (v12 - v02) * _load_f64(c + off_frame + 16)
+    speed = -dot
+    return speed if (speed >= 0.0 or speed != speed) else 0.0
+
+
+@numba.njit(cache=True)
 def approach_speeds(
     d: int,
     layout: np.ndarray,
@@ -208,31 +253,17 @@ def approach_speeds(
     ``arrays``: addresses of ``xpos``, ``xquat``, ``cvel``, ``subtree_com``."""
     stride, off_geom, off_pos, off_frame = layout[2], layout[3], layout[4], layout[5]
     first = _load_ptr(d + layout[1])
-    cvel, com = arrays[2], arrays[3]
-    vel = np.empty((2, 3))
     for i in range(len(idx)):
-        c = first + idx[i] * stride
-        p0, p1, p2 = _load_f64(c + off_pos), _load_f64(c + off_pos + 8), _load_f64(c + off_pos + 16)
-        for side in range(2):
-            b = np.int64(geom_body[_load_i32(c + off_geom + 4 * side)])
-            r = np.int64(body_root[b])
-            w0, w1, w2 = (
-                _load_f64(cvel + 48 * b),
-                _load_f64(cvel + 48 * b + 8),
-                _load_f64(cvel + 48 * b + 16),
-            )
-            o0 = p0 - _load_f64(com + 24 * r)
-            o1 = p1 - _load_f64(com + 24 * r + 8)
-            o2 = p2 - _load_f64(com + 24 * r + 16)
-            vel[side, 0] = _load_f64(cvel + 48 * b + 24) + (w1 * o2 - w2 * o1)
-            vel[side, 1] = _load_f64(cvel + 48 * b + 32) + (w2 * o0 - w0 * o2)
-            vel[side, 2] = _load_f64(cvel + 48 * b + 40) + (w0 * o1 - w1 * o0)
-        dot = 0.0
-        for k in range(3):
-            term = (vel[1, k] - vel[0, k]) * _load_f64(c + off_frame + 8 * k)
-            dot = dot + term if k else term
-        speed = -dot
-        out[i] = speed if (speed >= 0.0 or speed != speed) else 0.0
+        out[i] = _contact_speed(
+            first + idx[i] * stride,
+            off_geom,
+            off_pos,
+            off_frame,
+            geom_body,
+            body_root,
+            arrays[2],
+            arrays[3],
+        )
     return
 
 
@@ -342,6 +373,198 @@ def finish_step(
     finite = read_states(state_ints, entities, out)
     done = summarize(start, out, consts, tables, lists, carry, buf8, bufb, buf32)
     return int(finite) + 2 * int(done)
+
+
+# env_step's `ex`: (see ContactLabeler._examine_ints) ngeom, offsets of geom, pos and frame
+# in mjContact, then the addresses of cvel and subtree_com, and 1 where env_step may examine
+# changed contact lists itself (not under RK4, whose speeds need mj_jac).
+EX_NGEOM, EX_GEOM, EX_POS, EX_FRAME, EX_CVEL, EX_COM, EX_ON = range(7)
+# env_step's `gtab` rows: geom -> entity (-1: none), geom -> body, geom is support (0/1),
+# body -> root body, and TAB_MISC: the pair kind by [own category * 3 + other category]
+# (9), its PAIR_BIT (9), then each entity's category.
+TAB_ENTITY, TAB_BODY, TAB_SUPPORT, TAB_ROOT, TAB_MISC, TAB_ENTITIES = range(6)
+# env_step's `addr`: where the packed int64 arguments start (ints, ex, state ints, ctrl)
+FUSED_SUBSTEP, FUSED_EX, FUSED_STATE, FUSED_CTRL, FUSED_LEN = 0, 10, 17, 26, 27
+
+
+@numba.njit(cache=True)
+def _examine(
+    d: int,
+    ints: np.ndarray,
+    ex: np.ndarray,
+    gtab: np.ndarray,
+    keys: np.ndarray,
+    n_keys: int,
+    lists: np.ndarray,
+    buf8: np.ndarray,
+    bufb: np.ndarray,
+    buf32: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``ContactLabeler._examine`` of the contact list now in ``d``, the same operations in
+    the same order: the list's touches (``lists``, joined into the accumulators), then the
+    approach speed of every contact of a geom pair not in ``keys[:n_keys]`` (the pairs of
+    the list before). Returns the list (flat geom pairs, int32) and its pair keys."""
+    ncon = _load_i32(d + ints[NCON])
+    stride = ints[STRIDE]
+    base = _load_ptr(d + ints[CONTACT])
+    ngeom = ex[EX_NGEOM]
+    flat = np.empty(2 * ncon, dtype=np.int32)
+    now = np.empty(ncon, dtype=np.int64)
+    for j in range(ncon):
+        addr = base + j * stride + ex[EX_GEOM]
+        flat[2 * j] = _load_i32(addr)
+        flat[2 * j + 1] = _load_i32(addr + 4)
+        now[j] = np.int64(flat[2 * j]) * ngeom + flat[2 * j + 1]
+    n_ent = lists.shape[1]
+    for e in range(n_ent):
+        lists[0, e] = 0
+        lists[1, e] = 0
+    misc = gtab[TAB_MISC]
+    for j in range(ncon):
+        g1, g2 = flat[2 * j], flat[2 * j + 1]
+        e1, e2 = gtab[TAB_ENTITY, g1], gtab[TAB_ENTITY, g2]
+        if e1 == e2:
+            continue  # a body touching itself: no contact event
+        for side in range(2):
+            me, other = (e1, e2) if side == 0 else (e2, e1)
+            other_geom = g2 if side == 0 else g1
+            if me < 0:
+                continue
+            other_cat = 0 if other < 0 else misc[18 + other]
+            slot = misc[18 + me] * 3 + other_cat
+            lists[1, me] = 1
+            if gtab[TAB_SUPPORT, other_geom] == 0:
+                lists[0, me] |= np.int8(misc[9 + slot])
+    for e in range(n_ent):
+        buf8[0, e] |= lists[0, e]
+        bufb[0, e] |= lists[1, e] != 0
+    for j in range(ncon):
+        g1, g2 = flat[2 * j], flat[2 * j + 1]
+        e1, e2 = gtab[TAB_ENTITY, g1], gtab[TAB_ENTITY, g2]
+        if e1 == e2 or (e1 < 0 and e2 < 0):
+            continue
+        known = False
+        for i in range(n_keys):
+            if keys[i] == now[j]:
+                known = True
+                break
+        if known:
+            continue  # the pair was touching a substep ago
+        speed = _contact_speed(
+            base + j * stride,
+            ex[EX_GEOM],
+            ex[EX_POS],
+            ex[EX_FRAME],
+            gtab[TAB_BODY],
+            gtab[TAB_ROOT],
+            ex[EX_CVEL],
+            ex[EX_COM],
+        )
+        for side in range(2):
+            me, other = (e1, e2) if side == 0 else (e2, e1)
+            if me < 0:
+                continue
+            other_cat = 0 if other < 0 else misc[18 + other]
+            # Python's `s > approach[e]` with a float32 element compares in float32 (NEP 50)
+            if np.float32(speed) > buf32[0, me]:
+                buf32[0, me] = np.float32(speed)
+                buf8[1, me] = np.int8(misc[misc[18 + me] * 3 + other_cat])
+    return flat, now
+
+
+@numba.njit(cache=True)
+def env_step(
+    action: np.ndarray,
+    mid_half: np.ndarray,
+    addr: np.ndarray,
+    n: int,
+    prev: np.ndarray,
+    prev_n: int,
+    qvel_before: np.ndarray,
+    gtab: np.ndarray,
+    reset_keys: np.ndarray,
+    start: np.ndarray,
+    consts: np.ndarray,
+    tables: np.ndarray,
+    lists: np.ndarray,
+    pool8: np.ndarray,
+    poolb: np.ndarray,
+    pool32: np.ndarray,
+    pool_state: np.ndarray,
+    pool_obs: np.ndarray,
+    slot: int,
+) -> int:
+    """A whole env step in one call: :func:`set_ctrl`, ``n`` substeps (:func:`run_substeps`),
+    every changed contact list examined as ``ContactLabeler._update`` does (:func:`_examine`;
+    with ``ex[EX_ON]`` only, else the call returns at the first change), then
+    :func:`finish_step` (with the carry of the list the step began with if no list changed).
+    ``reset_keys``: the pair keys at the last reset, the pairs "before" while ``prev_n < 0``.
+
+    Returns -1 if ``action`` has a non-finite value (nothing done); ``k`` in ``1..n`` if the
+    contact list changed after substep ``k`` and ``ex[EX_ON]`` is 0 (ctrl set and ``k``
+    substeps run, nothing else: the caller goes on as after :func:`run_substeps`); else
+    ``n + 1 + status + 4 * lists`` with :func:`finish_step`'s ``status`` and the number of
+    contact lists examined.
+
+    The fixed arguments travel packed (each array costs the dispatcher time): ``addr`` is
+    :func:`run_substeps`' ``ints`` (:data:`FUSED_SUBSTEP`), the ``ex`` of :func:`_examine`
+    (:data:`FUSED_EX`), :func:`read_states`' ``ints`` (:data:`FUSED_STATE`) and the address
+    of ``mjData.ctrl`` (:data:`FUSED_CTRL`); ``gtab`` rows :data:`TAB_ENTITIES` on hold
+    :func:`read_states`' ``entities`` in their first ``E`` columns. The step's outputs are
+    slot ``slot`` of the pools (zeroed, used once each: fresh arrays without an allocation
+    per step): :func:`finish_step`'s ``buf8``, ``bufb``, ``buf32`` and ``out`` (the entity
+    states), and the observation (the states as float32, flat) in ``pool_obs[slot]``."""
+    buf8, bufb, buf32 = pool8[slot], poolb[slot], pool32[slot]
+    out = pool_state[slot]
+    ints = addr[FUSED_SUBSTEP:FUSED_EX]
+    ex = addr[FUSED_EX:FUSED_STATE]
+    if not set_ctrl(action, mid_half, addr[FUSED_CTRL]):
+        return -1
+    cur, cur_n = prev, prev_n
+    if prev_n >= 0:
+        keys = np.empty(prev_n, dtype=np.int64)
+        for j in range(prev_n):
+            keys[j] = np.int64(prev[2 * j]) * ex[EX_NGEOM] + prev[2 * j + 1]
+    else:
+        keys = reset_keys
+    carry = True
+    examined = 0
+    done = 0
+    d = ints[D]
+    while done < n:
+        k = run_substeps(ints, n - done, cur, cur_n, qvel_before)
+        if k == 0:
+            break
+        if ex[EX_ON] == 0:
+            return k
+        done += k
+        if carry and done > 1:  # the step's first substep saw the list it began with
+            for e in range(lists.shape[1]):
+                buf8[0, e] |= lists[0, e]
+                bufb[0, e] |= lists[1, e] != 0
+        carry = False
+        cur, keys = _examine(d, ints, ex, gtab, keys, len(keys), lists, buf8, bufb, buf32)
+        cur_n = len(keys)
+        examined += 1
+    entities = gtab[TAB_ENTITIES:, : start.shape[0]]
+    status = finish_step(
+        addr[FUSED_STATE:FUSED_CTRL],
+        entities,
+        start,
+        out,
+        consts,
+        tables,
+        lists,
+        carry,
+        buf8,
+        bufb,
+        buf32,
+    )
+    obs = pool_obs[slot]
+    for e in range(out.shape[0]):
+        for c in range(13):
+            obs[13 * e + c] = np.float32(out[e, c])
+    return n + 1 + status + 4 * examined
 
 
 @numba.njit(cache=True)
@@ -573,8 +796,42 @@ def _compile_all(rt: Runtime, model: mujoco.MjModel) -> None:
         np.zeros(data.ncon),
     )
     scratch = np.zeros(model.nu)
+    # env_step's packed arguments for this scratch data (the probe model has no actuators,
+    # so the action is empty and the call steps `data` once; ex's EX_ON is 0)
+    addr = np.concatenate(
+        [
+            rt.substep_ints(model, data, keep_qvel=False),
+            np.zeros(FUSED_STATE - FUSED_EX, dtype=np.int64),
+            rt.state_ints(model, data),
+            [scratch.ctypes.data],
+        ]
+    ).astype(np.int64)
+    assert len(addr) == FUSED_LEN
+    gtab = np.zeros((TAB_ENTITIES + 3, n), dtype=np.int64)
+    gtab[TAB_ENTITIES:] = entities
     for dtype in (np.float32, np.float64):
         set_ctrl(np.zeros(model.nu, dtype=dtype), np.zeros((2, model.nu)), scratch.ctypes.data)
+        env_step(
+            np.zeros(model.nu, dtype=dtype),
+            np.zeros((2, model.nu)),
+            addr,
+            1,
+            np.zeros(0, dtype=np.int32),
+            -1,
+            np.zeros(model.nv),
+            gtab,
+            np.zeros(0, dtype=np.int64),
+            state,
+            consts,
+            tables,
+            lists,
+            buffers[0][None],
+            buffers[1][None],
+            buffers[2][None],
+            np.zeros((1, n, 13)),
+            np.zeros((1, 13 * n), dtype=np.float32),
+            0,
+        )
 
 
 def _self_check(rt: Runtime, model: mujoco.MjModel) -> None:

@@ -168,6 +168,9 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
             self.model, self.layout, supports, label_config, native=native
         )
         self._native = native and native_kernels.enabled()
+        # One compiled call per step (ContactLabeler.step_fused) where nothing runs between
+        # the substeps and the summary; the distractor acts around the substeps, so not then.
+        self._fused = self._native and distractor == "none"
         self.distractor = (
             Distractor(
                 self.model,
@@ -197,6 +200,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self._ctrl_owner = 0  # the mjData address _ctrl_address belongs to (0: none yet)
         self._ctrl_address = 0
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(nu,), dtype=np.float32)
+        self._action_shape = (nu,)
         self.observation_space = gym.spaces.Box(
             -np.inf, np.inf, shape=(self.layout.obs_dim,), dtype=np.float32
         )
@@ -226,6 +230,36 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         return self._state.ravel().astype(np.float32), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._fused:
+            # The compiled step (envs.native.env_step): the same results as below, bit for bit.
+            a = action
+            if type(a) is not np.ndarray or a.dtype not in _FLOAT_DTYPES:
+                a = np.asarray(action, dtype=np.float64)
+            if a.shape == self._action_shape:
+                done = self.labeler.step_fused(
+                    self._read_states,
+                    self.data,
+                    self.frame_skip,
+                    a,
+                    self._ctrl_mid_half,
+                    self._state,
+                )
+                if done is not None:
+                    state, finite, contact, obs = done
+                    warnings = self._warning_counts.tobytes()
+                    unstable = not finite or warnings != self._warnings
+                    if unstable:
+                        self._warnings = warnings
+                        if not finite:
+                            state = self._state  # never hand out a non-finite observation
+                            obs = state.ravel().astype(np.float32)
+                    self._state = state
+                    info = {"contact": contact, "sim_unstable": unstable, "distractor_on": False}
+                    return obs, 0.0, False, unstable, info
+        return self._step(action)
+
+    def _step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """:meth:`step` one call at a time (Python reference path, distractor, errors)."""
         d = self.data
         self._set_ctrl(action)
         distractor_on = False

@@ -39,6 +39,8 @@ def _launch(scene: ContactSceneEnv, rng: np.random.Generator) -> bytes:
 
 
 def _rollout(env: gym.Env, episodes: int, steps: int) -> tuple[list[bytes], list[dict]]:
+    """Observations (bytes) and, per step, the labels plus everything else ``step`` returned
+    (reward, terminated, truncated and the info entries other than ``contact``)."""
     rng = np.random.default_rng(0)
     scene = env.unwrapped
     assert isinstance(scene, ContactSceneEnv)
@@ -49,10 +51,17 @@ def _rollout(env: gym.Env, episodes: int, steps: int) -> tuple[list[bytes], list
         for step in range(steps):
             if step % 50 == 0:
                 observations.append(_launch(scene, rng))
+            # float32 as an agent gives them; float64 and a list now and then
             action = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
-            obs, _, _, _, info = env.step(action)
+            if step % 7 == 3:
+                action = action.astype(np.float64)
+            obs, reward, terminated, truncated, info = env.step(
+                action.tolist() if step % 11 == 5 else action
+            )
             observations.append(obs.tobytes())
-            labels.append(info["contact"])
+            rest = {k: v for k, v in info.items() if k != "contact"}
+            rest["returned"] = (type(reward), reward, terminated, truncated, obs.dtype)
+            labels.append({**info["contact"], "_rest": rest})
     return observations, labels
 
 
@@ -60,10 +69,28 @@ def _assert_same(fast: tuple[list, list], slow: tuple[list, list]) -> None:
     assert fast[0] == slow[0], "observations differ"
     assert len(fast[1]) == len(slow[1])
     for i, (a, b) in enumerate(zip(fast[1], slow[1], strict=True)):
-        assert a.keys() == b.keys()
+        assert list(a) == list(b), i  # the same keys in the same order
+        assert a.pop("_rest") == b.pop("_rest"), i
         for key in a:
+            assert type(a[key]) is type(b[key]) is np.ndarray, (i, key)
             assert a[key].dtype == b[key].dtype, (i, key)
+            assert a[key].shape == b[key].shape, (i, key)
             assert a[key].tobytes() == b[key].tobytes(), (i, key, a[key], b[key])
+
+
+def _count_fused(env: gym.Env) -> dict[str, int]:
+    """Count the steps the one-call compiled path (``step_fused``) finished, on this env."""
+    labeler = env.unwrapped.labeler
+    counts = {"fused": 0}
+    original = labeler.step_fused
+
+    def counting(*args: object) -> object:
+        result = original(*args)
+        counts["fused"] += result is not None
+        return result
+
+    labeler.step_fused = counting
+    return counts
 
 
 @pytest.mark.parametrize(
@@ -72,7 +99,11 @@ def _assert_same(fast: tuple[list, list], slow: tuple[list, list]) -> None:
 )
 def test_builtin_scenes_native_equals_python(scene: str, distractor: str) -> None:
     env_id = envs.SCENES[scene]
-    fast = _rollout(gym.make(env_id, distractor=distractor), episodes=3, steps=100)
+    fast_env = gym.make(env_id, distractor=distractor)
+    counts = _count_fused(fast_env)
+    fast = _rollout(fast_env, episodes=3, steps=100)
+    # without a distractor every step goes through step_fused (with one, step by step)
+    assert counts["fused"] == (300 if distractor == "none" else 0)
     slow = _rollout(gym.make(env_id, distractor=distractor, native=False), episodes=3, steps=100)
     _assert_same(fast, slow)
     regimes = np.concatenate([lab["regime"] for lab in fast[1]])
@@ -92,20 +123,29 @@ def test_articulated_rk4_gym_scene_native_equals_python() -> None:
     assert (regimes == Regime.IMPACT).sum() > 0
 
 
-def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
-    """Count the substeps the Python loop examines (contact list changed) and the stops of the
-    compiled loop over the same steps: equal, and many."""
+def test_non_finite_state_native_equals_python() -> None:
+    """A NaN in the state: the compiled summary declines and numpy's is used; the returned
+    observation, labels and flags match the Python path's."""
+    results = []
+    for native_flag in (True, False):
+        env = gym.make(envs.SCENES["push_blocks"], native=native_flag).unwrapped
+        env.reset(seed=0)
+        env.step(np.zeros(2))
+        env.data.qpos[5] = np.nan
+        obs, reward, terminated, truncated, info = env.step(np.full(2, 0.3))
+        results.append(
+            (obs.tobytes(), reward, terminated, truncated, info["sim_unstable"])
+            + tuple(v.tobytes() for v in info["contact"].values())
+        )
+    assert results[0] == results[1]
+    assert results[0][3] is True
+
+
+def test_compiled_step_examines_every_changed_contact_list() -> None:
+    """Count the contact lists examined (changed from the substep before) by the compiled
+    step, which examines them itself (``native.env_step``), and by the Python loop over the
+    same steps (its count checked against its own ``_update`` calls): equal, and many."""
     env = gym.make(envs.SCENES["billiards"]).unwrapped
-    labeler = env.labeler
-    stops = 0
-    original = labeler._update
-
-    def counting_update(data: mujoco.MjData, geom: np.ndarray, key: bytes) -> None:
-        nonlocal stops
-        stops += key != labeler._prev_key
-        original(data, geom, key)
-
-    labeler._update = counting_update  # type: ignore[method-assign]
     _rollout(env, episodes=1, steps=200)
     reference = gym.make(envs.SCENES["billiards"], native=False).unwrapped
     changes = 0
@@ -118,7 +158,60 @@ def test_compiled_loop_stops_at_every_changed_contact_list() -> None:
 
     reference.labeler._update = counting_python  # type: ignore[method-assign]
     _rollout(reference, episodes=1, steps=200)
-    assert stops == changes > 20
+    assert env.labeler.examined == reference.labeler.examined == changes > 20
+
+
+def test_compiled_steps_and_step_by_step_protocol_mix() -> None:
+    """``env.step`` (one compiled call) interleaved with the labeller's step-by-step protocol
+    (``begin_step``, ``step_physics``, ``end_step``) on one env: the Python path's labels,
+    and the step-by-step calls do start from contact lists the compiled step examined."""
+
+    def run(native_flag: bool) -> tuple[list, int]:
+        env = gym.make(envs.SCENES["billiards"], native=native_flag).unwrapped
+        env.reset(seed=0)
+        rng = np.random.default_rng(3)
+        out, handed_over = [], 0
+        for i in range(150):
+            if i % 25 == 0:
+                _launch(env, rng)
+            action = rng.uniform(-1, 1, 2)
+            if i % 3 == 2:
+                labeler = env.labeler
+                handed_over += labeler._prev_pairs is None  # left by a compiled examination
+                env._set_ctrl(action)
+                labeler.begin_step(env._state)
+                labeler.step_physics(env.data, env.frame_skip)
+                state = env._read_states(env.data)
+                labels = labeler.end_step(state, env.frame_skip).as_dict()
+                env._state = state
+            else:
+                obs, _, _, _, info = env.step(action)
+                labels = info["contact"]
+            out.append(tuple(v.tobytes() for v in labels.values()))
+        return out, handed_over
+
+    fast, handed_over = run(True)
+    assert fast == run(False)[0]
+    assert handed_over > 5
+
+
+def test_every_step_hands_out_its_own_arrays() -> None:
+    """The compiled step's outputs are slots of pooled arrays: what a step returned must not
+    change while later steps run (past the end of a pool too), nor be shared with them."""
+    env = gym.make(envs.SCENES["billiards"])
+    env.reset(seed=0)
+    rng = np.random.default_rng(5)
+    kept = []
+    for _ in range(300):
+        obs, _, _, _, info = env.step(rng.uniform(-1, 1, 2).astype(np.float32))
+        arrays = [obs, *info["contact"].values()]
+        kept.append((arrays, [a.tobytes() for a in arrays]))
+    for arrays, saved in kept:
+        assert [a.tobytes() for a in arrays] == saved
+    firsts = [arrays[0] for arrays, _ in kept]
+    assert not any(np.shares_memory(a, b) for a, b in zip(firsts, firsts[1:], strict=False))
+    labels = [arrays[1] for arrays, _ in kept]
+    assert not any(np.shares_memory(a, b) for a, b in zip(labels, labels[1:], strict=False))
 
 
 def test_a_copied_env_steps_its_own_simulation() -> None:
