@@ -47,7 +47,7 @@ def _run(tmp_path: Path, probe_root: str, *overrides: str) -> Path:
 
 @pytest.mark.parametrize(
     ("agent", "budget", "from_actors"),
-    [("random", 500, 500), ("mpc", 600, 200)],  # random: all of it; mpc: the warm-up episode
+    [("random", 500, 500), ("seek", 600, 200)],  # random: all of it; seek: the warm-up episode
 )
 def test_run_with_two_collectors_stores_every_transition_once(
     ray_session: RaySession,
