@@ -246,17 +246,25 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
                 )
                 if done is not None:
                     state, finite, contact, obs = done
-                    warnings = self._warning_counts.tobytes()
-                    unstable = not finite or warnings != self._warnings
-                    if unstable:
-                        self._warnings = warnings
-                        if not finite:
-                            state = self._state  # never hand out a non-finite observation
-                            obs = state.ravel().astype(np.float32)
-                    self._state = state
+                    state, unstable = self._settle(state, finite)
+                    if not finite:
+                        obs = state.ravel().astype(np.float32)
                     info = {"contact": contact, "sim_unstable": unstable, "distractor_on": False}
                     return obs, 0.0, False, unstable, info
         return self._step(action)
+
+    def _settle(self, state: np.ndarray, finite: bool) -> tuple[np.ndarray, bool]:
+        """Whether the step just taken was unstable (non-finite state, or a new MuJoCo warning),
+        and the state to keep: the previous one if the new one is not finite (never hand out a
+        non-finite observation)."""
+        warnings = self._warning_counts.tobytes()
+        unstable = not finite or warnings != self._warnings
+        if unstable:
+            self._warnings = warnings
+            if not finite:
+                state = self._state
+        self._state = state
+        return state, unstable
 
     def _step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         """:meth:`step` one call at a time (Python reference path, distractor, errors)."""
@@ -272,14 +280,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         if self.distractor is not None:
             self.distractor.after_step(d, self.np_random, distractor_on)
         state, finite, labels = labeler.read_and_end_step(self._read_states, d, self.frame_skip)
-
-        warnings = self._warning_counts.tobytes()
-        unstable = not finite or warnings != self._warnings
-        if unstable:
-            self._warnings = warnings
-            if not finite:
-                state = self._state  # never hand out a non-finite observation
-        self._state = state
+        state, unstable = self._settle(state, finite)
         info = {
             "contact": labels.as_dict(),
             "sim_unstable": unstable,
