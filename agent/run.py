@@ -378,6 +378,11 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
         reset_seed=reset_seed,
     )
     r.sb3 = EXPLORERS.get(cfg.agent.name).builder()(wrapped, cfg.seed, cfg.agent)
+    # SB3's own training stats (losses, entropy) go to the run's TensorBoard folder; without a
+    # logger of ours, every learn() would leave an empty SB3-<date> folder in the system tmp.
+    from stable_baselines3.common.logger import configure
+
+    r.sb3.set_logger(configure(str(r.run_dir / "tb" / "sb3"), ["tensorboard"]))
     total = 10 * cfg.budget
     if r.sb3_resume is not None:
         load_sb3_state(r.sb3, r.sb3_resume["sb3"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -14,13 +15,16 @@ import pytest
 from world_model.dataset import load_dataset
 
 
-def cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "agent.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
 
 
@@ -65,11 +69,26 @@ def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("agent", ["random", "ppo"])
 def test_run_debug_with_other_explorers(tmp_path: Path, agent: str) -> None:
+    system_tmp = tmp_path / "system_tmp"  # the run must leave nothing in the system's tmp
+    system_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(system_tmp)}
     out = cli(
-        "run", "experiment=debug", f"agent={agent}", "curiosity=rnd", "run_name=x", cwd=tmp_path
+        "run",
+        "experiment=debug",
+        f"agent={agent}",
+        "curiosity=rnd",
+        "run_name=x",
+        cwd=tmp_path,
+        env=env,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert len(load_dataset(tmp_path / "runs/x/data")) == 600
+    # SB3 used to leave an empty SB3-<date> folder each run; torch's one shared compile cache
+    # (torchinductor_<user>, made when torch imports dynamo) is a cache, not a run's leftover.
+    left = [p.name for p in system_tmp.iterdir() if not p.name.startswith("torchinductor_")]
+    assert left == []
+    if agent == "ppo":  # SB3's own training stats are kept in the run's TensorBoard folder
+        assert any((tmp_path / "runs/x/tb/sb3").glob("events.out.tfevents.*"))
 
 
 def test_killed_run_resumes_rather_than_restarts(tmp_path: Path) -> None:
