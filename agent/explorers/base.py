@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
+from torch import Tensor
 
 from agent.explorers.mpc import MPCPlanner
 from envs.layout import EntityLayout
@@ -163,15 +163,29 @@ def build_demonstrator(inputs: ExplorerInputs) -> Explorer:
     return DemonstratorExplorer(inputs.layout, inputs.action_dim, inputs.child_rng())
 
 
-def build_mpc(inputs: ExplorerInputs) -> Explorer:
-    """``mpc``: plans over the world model, maximising the curiosity of imagined steps."""
+def imagined_score(inputs: ExplorerInputs) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """The run's curiosity signal as a score of imagined steps ``(obs, action, predicted)``.
+
+    The planners (``mpc``, ``seek``) have no real next observation: the signal reads the
+    members' predictions instead (for disagreement, their spread).
+    """
     signal = inputs.signal
 
-    def score(obs: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+    def score(obs: Tensor, action: Tensor, predicted: Tensor) -> Tensor:
         return signal(obs, action, None, predicted=predicted)
 
+    return score
+
+
+def build_mpc(inputs: ExplorerInputs) -> Explorer:
+    """``mpc``: plans over the world model, maximising the curiosity of imagined steps."""
     model, cfg = inputs.model, inputs.cfg
     planner = MPCPlanner(
-        model.step, score, model.n_members, inputs.action_dim, cfg.agent.mpc, seed=cfg.seed
+        model.step,
+        imagined_score(inputs),
+        model.n_members,
+        inputs.action_dim,
+        cfg.agent.mpc,
+        seed=cfg.seed,
     )
     return MPCExplorer(planner)

@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from agent.explorers.base import imagined_score
 from agent.explorers.seek_config import SeekConfig
 from envs.layout import EntityLayout
 
@@ -312,17 +313,12 @@ def build_seek(inputs: Any) -> SeekExplorer:
     Args:
         inputs: :class:`agent.explorers.registry.ExplorerInputs`.
     """
-    signal = inputs.signal
-
-    def score(obs: Tensor, action: Tensor, predicted: Tensor) -> Tensor:
-        return signal(obs, action, None, predicted=predicted)
-
     model = inputs.model
     return SeekExplorer(
         inputs.layout,
         inputs.action_dim,
         model.step,
-        score,
+        imagined_score(inputs),
         model.n_members,
         inputs.cfg.agent.seek,
         inputs.child_rng(),
