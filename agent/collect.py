@@ -60,7 +60,7 @@ def collect(cfg: CollectConfig) -> Path:
         policy = RandomPolicy(scene.model.nu, rng)
         obs, _ = env.reset(seed=cfg.seed)
         t = 0
-        for _ in tqdm(range(cfg.steps), desc="collect", unit="step"):
+        for _ in tqdm(range(cfg.steps), desc="collect", unit="step", disable=None):
             action = policy(obs)
             next_obs, reward, terminated, truncated, info = env.step(action)
             if not info["sim_unstable"]:
@@ -90,7 +90,7 @@ def _collect_probe_policy(
     """The probe set's own policy (strikes, random actions, launches, drops), one episode per
     sequence: training data from the probe's distribution, never the probe set itself (the
     seed differs)."""
-    bar = tqdm(total=steps, desc="collect", unit="step")
+    bar = tqdm(total=steps, desc="collect", unit="step", disable=None)
     written = episode = 0
     sequences = (
         seq for _, episode, _ in probe_episodes(scene, ProbeConfig(), rng) for seq in episode

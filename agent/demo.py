@@ -67,7 +67,9 @@ def rollout_scene(cfg: DemoConfig, scene: str, video_path: Path) -> dict:
         nonlocal critical
         obs, _ = env.reset(seed=cfg.seed)
         policy.reset()
-        for _ in tqdm(range(cfg.steps), desc=video_path.stem, unit="step", leave=False):
+        for _ in tqdm(
+            range(cfg.steps), desc=video_path.stem, unit="step", leave=False, disable=None
+        ):
             obs, _, terminated, truncated, info = env.step(policy(obs))
             regime = info["contact"]["regime"]
             counts.update(REGIME_NAMES[r] for r in regime[objects])

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from agent.config import ConfigError, TrainModelConfig
 from agent.make_env import make_env
 from agent.probes import ensure_probe_set
+from agent.progress import probe_brief
 from agent.run_dir import config_hash, lock_run_dir, open_run_dir, write_json_atomic
 from envs import SCENES
 from envs.scene import ContactSceneEnv
@@ -109,7 +110,12 @@ def _train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
     horizon = cfg.world_model.horizon
     last: dict[str, Any] = {}
     bar = tqdm(
-        range(start, tc.updates), initial=start, total=tc.updates, desc="train-model", unit="upd"
+        range(start, tc.updates),
+        initial=start,
+        total=tc.updates,
+        desc="train-model",
+        unit="upd",
+        disable=None,  # None: no bar when stderr is not a terminal (a log file gets lines)
     )
     for update in bar:
         train_metrics = trainer.update(replay.sample_sequences(tc.batch_size, horizon))
@@ -118,6 +124,8 @@ def _train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
             last = {**train_metrics, **_evaluate(model, probe, baselines)}
             logger.log(done, last)
             bar.set_postfix(impact_mm=f"{last.get('probe/impact/pos_mm', float('nan')):.1f}")
+            if bar.disable:  # not a terminal: one plain line per evaluation
+                print(f"update {done}/{tc.updates}  {probe_brief(last)}".rstrip(), flush=True)
         if done % tc.checkpoint_every == 0 or done == tc.updates:
             save_checkpoint(
                 run_dir / CHECKPOINT,

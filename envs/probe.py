@@ -60,7 +60,10 @@ def collect_probe(
     counts = np.zeros(len(Regime), dtype=np.int64)
     steps = sequence = 0
     bar = tqdm(
-        total=cfg.min_per_regime * len(Regime), desc="probe", unit="label", disable=not progress
+        total=cfg.min_per_regime * len(Regime),
+        desc="probe",
+        unit="label",
+        disable=None if progress else True,  # None: off when not a terminal
     )
     # Whole episodes are kept: the counts are checked between episodes, as they always were,
     # so a probe set's content (and hash) does not depend on how the sequences are produced.

@@ -158,7 +158,11 @@ def collect_in_parallel(
     session = connect(num_cpus=cfg.loop.collectors)
     pool = CollectorPool(cfg.env, cfg.seed, cfg.loop.collectors)
     bar = tqdm(
-        total=limit, initial=learner.env_step, unit="step", desc=f"collect x{cfg.loop.collectors}"
+        total=limit,
+        initial=learner.env_step,
+        unit="step",
+        desc=f"collect x{cfg.loop.collectors}",
+        disable=None,  # no bar when stderr is not a terminal
     )
     try:
         for episode in pool.episodes(start=learner.episode):

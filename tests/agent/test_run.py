@@ -18,14 +18,17 @@ from world_model.dataset import load_dataset
 def cli(
     *args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    out = subprocess.run(
         [sys.executable, "-m", "agent.cli", *args],
         cwd=cwd,
         capture_output=True,
-        text=True,
         timeout=timeout,
         env=env,
     )
+    # Decoded here: text=True would turn a progress bar's "\r" into "\n", and the check that
+    # no bar is drawn into a log could never fail.
+    out.stdout, out.stderr = out.stdout.decode(), out.stderr.decode()
+    return out
 
 
 def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:

@@ -22,13 +22,13 @@ TINY_MODEL = ["world_model.hidden=32", "world_model.latent_dim=16", "world_model
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agent.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    out = subprocess.run(
+        [sys.executable, "-m", "agent.cli", *args], cwd=cwd, capture_output=True, timeout=600
     )
+    # Decoded here: text=True would turn a progress bar's "\r" into "\n", and the checks
+    # below that no bar is drawn into a log could never fail.
+    out.stdout, out.stderr = out.stdout.decode(), out.stderr.decode()
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("train")
     out = cli("collect", "steps=1000", "out=data", cwd=root)
     assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stdout + out.stderr  # not a terminal: no progress-bar stream
     out = cli("probe", "make", *SMALL_PROBE, cwd=root)
     assert out.returncode == 0, out.stderr
-    assert "content hash" in out.stdout
+    assert "content hash" in out.stdout and "\r" not in out.stdout + out.stderr
     return root
 
 
@@ -54,6 +55,7 @@ def test_collect_writes_a_verified_dataset(workdir: Path) -> None:
 def test_collect_with_the_probe_policy_differs_from_the_probe_set(workdir: Path) -> None:
     out = cli("collect", "policy=probe", "steps=400", "seed=7", "out=pdata", cwd=workdir)
     assert out.returncode == 0, out.stderr
+    assert "\r" not in out.stdout + out.stderr
     data = load_dataset(workdir / "pdata")
     assert len(data) == 400 and data.meta.extra["policy"] == "probe"
     assert data.episode.max() == 39 and data.truncated.sum() == 40  # one episode per sequence
@@ -91,6 +93,13 @@ def test_train_model_logs_the_curve_and_reuses_the_probe(workdir: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "building" not in out.stdout  # the probe set from the fixture was reused
+    # Not a terminal (a log file): one plain line per evaluation, no progress-bar stream
+    # (a 4,000-update run's log was once ~1 MB of bar redraws).
+    assert "\r" not in out.stdout + out.stderr
+    assert [ln.split()[1] for ln in out.stdout.splitlines() if ln.startswith("update ")] == [
+        "10/20",
+        "20/20",
+    ]
     run = workdir / "runs/tiny"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [0, 10, 20]
