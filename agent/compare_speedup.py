@@ -196,9 +196,16 @@ def _rate_goal(sources: dict[str, Any]) -> dict[str, Any]:
     out = {"active_moved1": list(a), f"{DEMONSTRATOR}_moved1": list(d), "verdict": contrast(a, d)}
     if not (np.isfinite(a[0]) and np.isfinite(d[0])):
         return {**out, "met": None, "why": "a rate is missing"}
-    met = bool(a[0] >= d[0])
+    met = bool(a[0] >= d[0])  # the goal is on the mean rate; the seeds' spread is said beside
     sign = ">=" if met else "<"
     why = f"active moves an object in {a[0]:.1%} of its steps {sign} {DEMONSTRATOR}'s {d[0]:.1%}"
+    spread = {
+        "higher": "intervals apart, active's above",
+        "lower": "intervals apart, active's below",
+        "overlap": "intervals overlap",
+        "zero_width": "a zero-width interval: every seed equal",
+    }.get(str(out["verdict"]), "one seed: no interval")
+    why += f" (mean over seeds; {spread})"
     return {**out, "met": met, "why": why}
 
 

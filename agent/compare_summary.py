@@ -82,7 +82,7 @@ def _source_entry(runs: list[dict]) -> dict[str, Any]:
     totals = [r["summary"]["interaction_totals"] for r in runs]
     for rate in RATES:
         entry["rates"][rate] = bootstrap_ci(
-            np.array([t.get(rate, 0.0) / t["steps"] for t in totals])
+            np.array([t.get(rate, np.nan) / t["steps"] for t in totals])  # missing: no zero
         )
     for group in ("all", *REGIMES):
         _, cal = _curve(runs, f"curiosity/calibration/{group}")
@@ -168,7 +168,33 @@ def _interval_words(sp: dict[str, Any]) -> str:
         return "one seed: no interval"
     if lo == hi:
         return f"all {k} ratios equal: zero-width interval"
+    if k < FEW_SEEDS:
+        return f"bootstrap interval [{lo:.2f}, {hi:.2f}] of {k} ratios, about their range"
     return f"95% interval [{lo:.2f}, {hi:.2f}]"
+
+
+FEW_SEEDS = 5  # below this a percentile-bootstrap interval is about the range of the seeds
+
+
+def _caveat_lines(out: dict[str, Any]) -> list[str]:
+    """What the intervals can and cannot say with this many seeds, and an unequal protocol."""
+    lines = []
+    counts = [entry["seeds"] for entry in out["sources"].values()]
+    if counts and 1 < min(counts) < FEW_SEEDS:
+        lines.append(
+            f"With {min(counts)} seeds a percentile-bootstrap interval is about the range of the "
+            "seeds (with 3 or fewer exactly from the lowest to the highest) and covers well "
+            "under 95%: read 'intervals apart' as 'every seed of one source beyond every seed "
+            "of the other', not as a 95% statement."
+        )
+    if not out.get("protocol", {}).get("equal", True):
+        p = out["protocol"]
+        lines.append(
+            "WARNING: the runs do not share one protocol (env steps "
+            f"{p['env_steps']}, updates {p['world_model_updates']}, probe sets "
+            f"{len(p['probe_content_hashes'])}): the contrasts above compare unlike runs."
+        )
+    return lines
 
 
 def _label(kind: str, baseline: str) -> str:
@@ -284,7 +310,7 @@ def plain_summary(out: dict[str, Any], baseline: str) -> list[str]:
     lines += [_reached_by(out, regime) for regime in THRESHOLD_REGIMES]
     if "active" in out["sources"]:
         lines += _goal_lines(out)
-    return lines
+    return lines + _caveat_lines(out)
 
 
 def _physics_baselines(row: dict[str, Any]) -> dict[str, dict[str, float]]:

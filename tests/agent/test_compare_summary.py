@@ -254,3 +254,28 @@ def test_goals_without_the_demonstrator_are_not_measurable(tmp_path: Path) -> No
     assert g["interaction_rate_at_least_demonstrator"]["met"] is None
     assert g["beats_demonstrator_on_impact_and_contact"]["met"] is None
     assert g["median_speedup_at_least_10x"]["met"] is False
+
+
+def test_few_seeds_say_the_interval_is_their_range_and_unequal_runs_are_flagged(
+    tmp_path: Path,
+) -> None:
+    for k in range(3):  # three seeds, well apart: "intervals apart" is every seed apart
+        for source, level in (("random", 6.0), ("active", 3.0)):
+            curves = {r: [level + 0.1 * k] * len(STEPS) for r in ("impact", "contact", "free")}
+            write_run(tmp_path, source, k, curves)
+    out = summarize(tmp_path, ["random", "active"], "random", seeds=3)
+    final = out["sources"]["active"]["final"]["impact"]
+    assert final[1] == pytest.approx(3.0) and final[2] == pytest.approx(3.2)  # min and max
+    words = out["plain_summary"]
+    caveat = next(s for s in words if s.startswith("With 3 seeds"))
+    assert "every seed of one source beyond every seed of the other" in caveat
+    assert not any(s.startswith("WARNING") for s in words)
+    # A run with another budget: the summary says the protocol is not equal.
+    summary = tmp_path / "runs/active-s2/summary.json"
+    data = json.loads(summary.read_text())
+    summary.write_text(json.dumps({**data, "env_steps": 5000}))
+    for name in ("summary.json", "table.md", "errors.png"):
+        (tmp_path / name).unlink(missing_ok=True)
+    out = summarize(tmp_path, ["random", "active"], "random", seeds=3)
+    warning = next(s for s in out["plain_summary"] if s.startswith("WARNING"))
+    assert "[5000, 10000]" in warning
