@@ -2,12 +2,14 @@
 # The headline comparison of docs/compare.md, re-run at the code on main with the default
 # graph world model and the default explorer (`seek`, disagreement): PushBlocks, 20k env steps
 # per run. Run from the repository root after `bash .ci/setup`; results land in
-# $OUT/runs/pushblocks_headline/ (summary.json, table.md, errors.png), then are copied here.
+# $OUT/runs/$NAME/ (summary.json, table.md, errors.png); copy them here by hand.
 #
 # The issue's full protocol is SOURCES="random video_states video_pixels active mix50"
 # SEEDS="0 1 2 3 4" (the default here). What was run for the committed result (README.md says
 # which commit): SOURCES="active random video_states" SEEDS="0 1 2", two lanes side by side
-# (1 torch thread each) on a 2-core machine, ~14 min per run; the rest did not fit the session.
+# (1 torch thread each) on a 2-core machine, ~12-14 min per run; the rest did not fit the session.
+# The final `contactlab compare` summarises seeds 0 .. max(SEEDS) and, like any compare, first
+# runs whichever of those runs is missing: SUMMARISE=0 skips it (e.g. SEEDS="3 4" alone).
 #
 # One command does the same through the harness (it runs what is missing, then summarises):
 #   contactlab compare sources=[random,video_states,video_pixels,active,mix50] seeds=5 \
@@ -21,7 +23,11 @@ NAME=${NAME:-pushblocks_headline}
 CL=$PWD/.venv/bin/contactlab
 mkdir -p "$OUT/logs"
 cd "$OUT"
-$CL probe make env=$ENV || true   # built once, so parallel runs never race for it
+# The probe set, built once so parallel runs never race for it; one already complete is kept,
+# any other failure stops the script.
+if ! made=$($CL probe make env=$ENV 2>&1); then
+  grep -q "holds a complete probe set" <<< "$made" || { echo "$made" >&2; exit 1; }
+fi
 job() {  # job SOURCE SEED: the run that `contactlab compare` issues for it
   local over="source=$1"
   case $1 in mix*) over="source=active loop.passive_fraction=$(awk "BEGIN{print ${1#mix}/100}")";; esac
@@ -31,5 +37,6 @@ job() {  # job SOURCE SEED: the run that `contactlab compare` issues for it
 export -f job; export CL ENV NAME
 for s in $SEEDS; do for src in $SOURCES; do echo "$src $s"; done; done \
   | xargs -P 2 -L 1 bash -c 'job "$0" "$1"'
-list=$(echo $SOURCES | tr ' ' ','); n=$(echo $SEEDS | wc -w)
+[ "${SUMMARISE:-1}" = 1 ] || exit 0
+list=$(echo $SOURCES | tr ' ' ','); n=$(( $(echo $SEEDS | tr ' ' '\n' | sort -n | tail -1) + 1 ))
 $CL compare sources=[$list] seeds=$n budget=20000 run.env=$ENV name=$NAME
