@@ -187,8 +187,8 @@ def _caveat_lines(out: dict[str, Any]) -> list[str]:
             "under 95%: read 'intervals apart' as 'every seed of one source beyond every seed "
             "of the other', not as a 95% statement."
         )
-    if not out.get("protocol", {}).get("equal", True):
-        p = out["protocol"]
+    p = out["protocol"]
+    if not p["equal"]:
         lines.append(
             "WARNING: the runs do not share one protocol (env steps "
             f"{p['env_steps']}, updates {p['world_model_updates']}, probe sets "

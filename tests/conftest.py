@@ -1,8 +1,11 @@
 """Shared test set-up: headless rendering through EGL unless the caller chose a backend."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+SWEEP_TESTS = Path(__file__).parent / "sweep"
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
@@ -12,5 +15,5 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
     import pytest
 
     for item in items:
-        if "tests/sweep/" in item.nodeid or item.nodeid.startswith("sweep/"):
+        if item.path.is_relative_to(SWEEP_TESTS):
             item.add_marker(pytest.mark.xdist_group("ray"))
