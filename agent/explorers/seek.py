@@ -11,15 +11,18 @@ IMGEP; Pathak et al.'s disagreement as the interest measure):
    and a push speed each (sampled), plus ``places`` spots to go to and stay at (so that where
    the agent goes is decided by curiosity, not by construction).
 2. **Imagined from where the event begins.** Each candidate is turned into an imagined start
-   state: the current observation with the agent moved to just behind the object
-   (``standoff`` from its surface along the direction, surfaces from the layout's extents),
-   at rest, pushing at that speed; or standing at the spot. The world model imagines
-   ``imagine_steps`` steps of each (every member its own trajectory) and the curiosity signal
-   scores them, exactly as the MPC planner scores its imagined steps. One batched call of the
-   model for all candidates.
+   state: the current observation with the agent moved to just behind the object, at rest,
+   ``standoff`` (5 mm) from its surface along the direction (at the object's height for an
+   agent that moves in z; half-widths from the layout's extents and bounding radii), pushing
+   at that speed; or standing at the spot. The world model imagines ``imagine_steps`` (10)
+   steps of each (every member its own trajectory), long enough for the slowest push to reach
+   the object and move it, and the curiosity signal scores them, exactly as the MPC planner
+   scores its imagined steps. One batched call of the model for all candidates.
 3. **The best goal is executed** by a reach-and-push controller (the demonstrator's skill):
-   move to the staging point, push through the object for ``push_steps``, or stay at the
-   spot; then choose again. A staging point not reached in ``approach_steps`` is given up.
+   move to the staging point ``runup`` (3 cm) behind the object, push through it at the
+   chosen speed (the L2 norm of the x-y action, as imagined) for ``push_steps``, or stay at
+   the spot; then choose again. A staging point not reached in ``approach_steps`` is given
+   up. The executed push is the imagined contact with a run-up: it begins at speed.
 
 Cost: one choice per ~25-60 env steps, each ``imagine_steps`` model steps of
 ``(members, candidates)`` states; per executed action a few microseconds of control
@@ -113,11 +116,13 @@ class SeekExplorer:
         self.step_fn, self.score_fn, self.n_members = step, score, n_members
         self.agent, self.objects = int(agents[0]), objects
         self.extents = layout.extents_array().astype(np.float64)
+        # bounding-sphere radii: a round body reaches no further than this in any direction
+        self.radii = layout.props_array()[:, 1].astype(np.float64)
         self.goal: dict[str, Any] | None = None  # the goal being executed
         self.phase, self.t = "approach", 0
         self.visited: list[float] | None = None  # agent's x-y range seen: [x0, y0, x1, y1]
-        self.chosen = {"object": 0, "place": 0}  # goals chosen so far, by kind
-        self.last_score = 0.0  # imagined intrinsic return of the chosen goal (for logging)
+        # goals chosen so far, by kind; "blind": drawn at random (no finite imagined score)
+        self.chosen = {"object": 0, "place": 0, "blind": 0}
 
     # -- the explorer interface ------------------------------------------------------------
 
@@ -152,7 +157,7 @@ class SeekExplorer:
         self.goal = None if state["goal"] is None else dict(state["goal"])
         self.phase, self.t = str(state["phase"]), int(state["t"])
         self.visited = None if state["visited"] is None else [float(v) for v in state["visited"]]
-        self.chosen = {k: int(v) for k, v in state["chosen"].items()}
+        self.chosen = {"blind": 0} | {k: int(v) for k, v in state["chosen"].items()}
 
     # -- choosing ----------------------------------------------------------------------------
 
@@ -174,12 +179,12 @@ class SeekExplorer:
             speeds = self.rng.uniform(cfg.min_speed, cfg.max_speed, cfg.directions)
             dirs = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], -1)
             target = blocks[entity]
-            reach = support(agent[3:7], self.extents[self.agent], dirs) + support(
-                target[3:7], self.extents[entity], dirs
-            )
+            reach = self._reach(agent, target, entity, dirs)
             for k in range(cfg.directions):
                 start = blocks.copy()
                 start[self.agent, 0:2] = target[0:2] - dirs[k, :2] * (reach[k] + cfg.standoff)
+                if self.action_dim == 3:  # an agent that moves in z pushes at the object's height
+                    start[self.agent, 2] = target[2]
                 start[self.agent, 7:13] = 0.0  # at rest, about to push
                 starts.append(start.reshape(-1))
                 actions.append(self._pad(speeds[k] * dirs[k, :2]))
@@ -218,13 +223,20 @@ class SeekExplorer:
         return total.numpy()
 
     def choose(self, obs: np.ndarray) -> dict[str, Any]:
-        """The candidate goal with the highest imagined intrinsic return."""
+        """The feasible candidate goal with the highest imagined intrinsic return. If the
+        model returns no finite score for any feasible goal (it diverged), a feasible goal is
+        drawn at random and counted as ``chosen["blind"]`` rather than silently taking the
+        first candidate."""
         goals, starts, actions = self.candidates(obs)
-        returns = np.nan_to_num(self.imagined_returns(starts, actions), nan=-np.inf)
-        returns = np.where(self._feasible(goals, starts), returns, -np.inf)
-        best = int(np.argmax(returns))
-        self.last_score = float(returns[best])
-        self.chosen[goals[best]["kind"]] += 1
+        feasible = self._feasible(goals, starts)
+        returns = self.imagined_returns(starts, actions)
+        scored = feasible & np.isfinite(returns)
+        if scored.any():
+            best = int(np.argmax(np.where(scored, returns, -np.inf)))
+            self.chosen[goals[best]["kind"]] += 1
+        else:
+            best = int(self.rng.choice(np.flatnonzero(feasible)))
+            self.chosen["blind"] += 1
         return goals[best]
 
     # -- executing ---------------------------------------------------------------------------
@@ -232,43 +244,58 @@ class SeekExplorer:
     def _control(self, blocks: np.ndarray) -> np.ndarray | None:
         """The action toward the current goal, or ``None`` if the goal is finished."""
         assert self.goal is not None
-        cfg, goal = self.cfg, self.goal
+        cfg, goal, dims = self.cfg, self.goal, self.action_dim
         agent = blocks[self.agent, 0:3]
         self.t += 1
         if goal["kind"] == "place":
-            point = np.asarray(goal["point"])
+            point = np.append(np.asarray(goal["point"]), agent[2])  # at the agent's own height
             if self.phase == "approach" and (
-                np.linalg.norm(agent[:2] - point) < ARRIVED or self.t > cfg.approach_steps
+                np.linalg.norm(agent[:2] - point[:2]) < ARRIVED or self.t > cfg.approach_steps
             ):
                 self.phase, self.t = "stay", 1
             if self.phase == "stay" and self.t > cfg.push_steps:
                 return None
-            return self._toward(agent, np.append(point, agent[2]), 1.0)
+            return self._toward(agent, point, None)
         target = blocks[goal["entity"], 0:3]
         direction = np.append(np.asarray(goal["direction"]), 0.0)
         if self.phase == "approach":
-            reach = support(blocks[self.agent, 3:7], self.extents[self.agent], direction) + support(
-                blocks[goal["entity"], 3:7], self.extents[goal["entity"]], direction
-            )
-            stage = target[:2] - direction[:2] * (reach + cfg.standoff)
-            if np.linalg.norm(agent[:2] - stage) < ARRIVED:
+            entity = int(goal["entity"])
+            reach = self._reach(blocks[self.agent], blocks[entity], entity, direction)
+            stage = np.append(target[:2] - direction[:2] * (reach + cfg.runup), target[2])
+            # an agent that moves in z must also be at the object's height (x, y, z distance)
+            if np.linalg.norm((agent - stage)[:dims]) < ARRIVED:
                 self.phase, self.t = "push", 1
             elif self.t > cfg.approach_steps:
                 return None  # not reachable in time: choose again
             else:
-                return self._toward(agent, np.append(stage, target[2]), 1.0)
+                return self._toward(agent, stage, None)
         if self.t > cfg.push_steps:
             return None
         aim = np.append(target[:2] + direction[:2] * OVERSHOOT, target[2])
         return self._toward(agent, aim, float(goal["speed"]))
 
-    def _toward(self, agent: np.ndarray, goal: np.ndarray, speed: float) -> np.ndarray:
-        action = np.clip(self.cfg.gain * (goal - agent)[: self.action_dim], -1.0, 1.0)
-        if speed < 1.0:  # a push at a chosen speed: the direction at that fraction of full
-            norm = float(np.abs(action[:2]).max())
-            if norm > 0:
-                action[:2] *= speed / norm
-        return action.astype(np.float32)
+    def _reach(
+        self, agent: np.ndarray, target: np.ndarray, entity: int, dirs: np.ndarray
+    ) -> np.ndarray:
+        """Centre-to-centre distance along ``dirs`` at which the agent touches the target:
+        each body's half-width along the direction, the smaller of its oriented box's
+        (:func:`support`) and its bounding sphere's (exact for balls, which a box overstates
+        by up to 41% on diagonals)."""
+        me = self.agent
+        own = np.minimum(support(agent[3:7], self.extents[me], dirs), self.radii[me])
+        other = np.minimum(support(target[3:7], self.extents[entity], dirs), self.radii[entity])
+        return np.asarray(own + other)
+
+    def _toward(self, agent: np.ndarray, goal: np.ndarray, speed: float | None) -> np.ndarray:
+        """Proportional control toward ``goal``, each component clipped to [-1, 1]. A push
+        (``speed`` given) is at most ``speed`` in the plane, as the L2 norm of the x-y
+        action, as the imagined push ``speed * direction`` has; moving to a point (``None``)
+        uses the full action box, as fast as the agent goes."""
+        action = self.cfg.gain * (goal - agent)[: self.action_dim]
+        planar = float(np.linalg.norm(action[:2]))
+        if speed is not None and planar > speed:
+            action[:2] *= speed / planar
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
 
     def _pad(self, xy: np.ndarray) -> np.ndarray:
         return np.append(xy, np.zeros(self.action_dim - 2))
@@ -281,16 +308,32 @@ class SeekExplorer:
         )
 
     def _feasible(self, goals: list[dict[str, Any]], starts: np.ndarray) -> np.ndarray:
-        """``(C,)`` whether each goal can be chosen. A contact goal whose staging point lies
-        outside where the agent has been (its visited x-y range, 1 cm wider), e.g. between an
-        object and a wall, is an event the agent cannot bring about; it is left out unless no
-        contact goal is feasible (early in a run). Place goals are always allowed: going
-        somewhere new is how the visited range grows."""
+        """``(C,)`` whether each goal can be chosen.
+
+        - A contact goal whose staging point lies outside where the agent has been (its
+          visited x-y range, 1 cm wider), e.g. between an object and a wall or past the end
+          of the agent's joint, is an event the agent cannot bring about; it is left out
+          unless no contact goal is feasible (early in a run).
+        - A place goal inside an object (the agent's and the object's half-widths overlap in
+          the plane) is an imagined state that cannot happen; it is left out. Places are
+          drawn near the visited range (:meth:`_area`): going somewhere new is how it grows.
+        """
         ok = np.ones(len(goals), bool)
+        blocks = self.layout.split(starts)
+        contact = np.array([g["kind"] == "object" for g in goals])
+        for k in np.flatnonzero(~contact):
+            offsets = blocks[k, self.objects, 0:3] - blocks[k, self.agent, 0:3]
+            offsets[:, 2] = 0.0
+            gaps = np.linalg.norm(offsets, axis=-1)
+            dirs = offsets / np.maximum(gaps, 1e-9)[:, None]
+            reach = [
+                self._reach(blocks[k, self.agent], blocks[k, e], int(e), d)
+                for e, d in zip(self.objects, dirs, strict=True)
+            ]
+            ok[k] = bool(np.all(gaps > np.asarray(reach)))
         if self.visited is None:
             return ok
-        contact = np.array([g["kind"] == "object" for g in goals])
-        xy = self.layout.split(starts)[:, self.agent, 0:2]
+        xy = blocks[:, self.agent, 0:2]
         lo, hi = np.array(self.visited[0:2]) - 0.01, np.array(self.visited[2:4]) + 0.01
         inside = np.all((xy >= lo) & (xy <= hi), axis=-1)
         if (inside & contact).any():
@@ -298,12 +341,15 @@ class SeekExplorer:
         return ok
 
     def _area(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where place goals are sampled: the x-y box around the agent's visited range and
-        the objects now, 5 cm wider on each side."""
-        xy = blocks[np.append(self.objects, self.agent), 0:2]
-        lo, hi = xy.min(0), xy.max(0)
+        """Where place goals are sampled: the agent's visited x-y range (before any visit,
+        the agent and the objects now), 5 cm wider on each side. Objects outside it are not
+        included: a spot the agent cannot reach (past its joint's range) would look novel to
+        the model for ever, a trap."""
         if self.visited is not None:
-            lo, hi = np.minimum(lo, self.visited[0:2]), np.maximum(hi, self.visited[2:4])
+            lo, hi = np.array(self.visited[0:2]), np.array(self.visited[2:4])
+        else:  # act() records a visit before it chooses; candidates() may be called first
+            xy = blocks[np.append(self.objects, self.agent), 0:2]
+            lo, hi = xy.min(0), xy.max(0)
         return lo - 0.05, hi + 0.05
 
 

@@ -1,7 +1,9 @@
 """The contact-seeking explorer: box support against hand-computed widths, the chooser finds a
-known optimum among its candidates, the reach-and-push controller really pushes the chosen
-object in MuJoCo, place goals are reached and held, and a resumed explorer acts exactly as
-the uninterrupted one."""
+known optimum among its candidates, every imagined push reaches and moves its object when
+MuJoCo itself is the imagined dynamics, the reach-and-push controller really pushes the chosen
+object in MuJoCo (planar and 3-D agents) at the imagined speed, place goals are reached and
+held and never inside an object, a diverged model is not silently obeyed, and a resumed
+explorer acts exactly as the uninterrupted one."""
 
 from __future__ import annotations
 
@@ -65,16 +67,16 @@ def test_the_chooser_picks_the_candidate_with_the_highest_imagined_return() -> N
     goal = explorer.choose(obs)
     assert goal["kind"] == "object" and goal["entity"] == target
     assert goal["direction"][0] > 0.9 and goal["speed"] > 0.6  # the best of 24 sampled angles
-    assert explorer.chosen == {"object": 1, "place": 0}
+    assert explorer.chosen == {"object": 1, "place": 0, "blind": 0}
     # the imagined start puts the agent just behind the object, `standoff` from its surface
     goals, starts, _ = explorer.candidates(obs)
     blocks = layout.split(starts)
     k = next(i for i, g in enumerate(goals) if g["kind"] == "object")
     entity = goals[k]["entity"]
     centre_gap = np.linalg.norm(blocks[k, agent, 0:2] - blocks[k, entity, 0:2])
-    ext = layout.extents_array()
-    assert ext[agent, 0] + ext[entity, 0] + 0.03 <= centre_gap + 1e-6  # at least the box gap
-    assert centre_gap <= ext[agent, 0] + np.linalg.norm(ext[entity, 0:2]) + 0.03 + 1e-6
+    ext, gap = layout.extents_array(), explorer.cfg.standoff
+    assert ext[agent, 0] + ext[entity, 0] + gap <= centre_gap + 1e-6  # at least the box gap
+    assert centre_gap <= ext[agent, 0] + np.linalg.norm(ext[entity, 0:2]) + gap + 1e-6
 
 
 def test_the_controller_pushes_the_chosen_object_in_mujoco() -> None:
@@ -119,7 +121,8 @@ def test_a_place_goal_is_reached_and_held() -> None:
         blocks = obs_t.reshape(len(obs_t), layout.n_entities, -1)
         return -(blocks[:, agent, 0:2] - spot).norm(dim=-1) - 10 * action.abs().sum(-1)
 
-    explorer = _explorer(env, score, SeekConfig(places=64))
+    explorer = _explorer(env, score, SeekConfig(places=256))
+    explorer.visited = [-0.3, -0.3, 0.3, 0.3]  # as after a warm-up that went everywhere
     near = []
     for _ in range(60):
         obs, *_ = env.step(explorer.act(obs))
@@ -173,3 +176,132 @@ def test_a_scene_without_a_point_agent_is_refused_with_a_clear_message() -> None
             env.unwrapped.layout, 7, _still, lambda o, a, p: o[:, 0], 2, SeekConfig(),
             np.random.default_rng(0),
         )  # fmt: skip
+
+
+def _mujoco_step(env: gym.Env):
+    """The imagined dynamics replaced by the simulator: each state is put into MuJoCo and
+    stepped with its action, so what seek imagines is what would happen."""
+    scene = env.unwrapped
+
+    def step(states: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        out = np.empty(states.shape, np.float32)
+        for m in range(states.shape[0]):
+            for p in range(states.shape[1]):
+                scene.set_state_from_obs(states[m, p].numpy())
+                out[m, p] = scene.step(action[p].numpy())[0]
+        return torch.as_tensor(out)
+
+    return step
+
+
+@pytest.mark.parametrize(("scene", "action_dim"), [("PushBlocks", 2), ("Tower", 3)])
+def test_every_imagined_push_reaches_and_moves_its_object(scene: str, action_dim: int) -> None:
+    # The review of 2026-11-30 found the imagined push (at rest 3 cm away, 4 steps) never
+    # touched its object: curiosity chose among approaches. With MuJoCo as the imagined
+    # dynamics, every push candidate of the default settings, at every sampled speed, must
+    # move its object along the push direction within the imagined steps.
+    env = gym.make(f"contactlab/{scene}-v0")
+    layout = env.unwrapped.layout
+    agent = int(layout.indices("agent")[0])
+    moved, speeds = [], []
+    for seed in range(2):
+        obs, _ = env.reset(seed=seed)
+        explorer = SeekExplorer(
+            layout, action_dim, _mujoco_step(env), lambda o, a, p: torch.zeros(len(o)), 1,
+            SeekConfig(places=0, directions=6), np.random.default_rng(seed),
+        )  # fmt: skip
+        goals, starts, actions = explorer.candidates(obs)
+        states = torch.as_tensor(starts)[None]
+        for _ in range(explorer.cfg.imagine_steps):
+            states = explorer.step_fn(states, torch.as_tensor(actions))
+        before, after = layout.split(starts), layout.split(states[0].numpy())
+        for k, goal in enumerate(goals):
+            entity, direction = goal["entity"], np.asarray(goal["direction"])
+            moved.append(float((after[k, entity, 0:2] - before[k, entity, 0:2]) @ direction))
+            speeds.append(goal["speed"])
+            if action_dim == 3:  # pushed at the object's height
+                assert before[k, agent, 2] == pytest.approx(before[k, entity, 2])
+    assert min(speeds) < 0.4  # slow pushes are among them
+    assert min(moved) > 1e-3, f"an imagined push moved its object only {min(moved):.4f} m"
+
+
+def test_a_round_body_is_touched_at_the_sum_of_its_radii() -> None:
+    env = gym.make("contactlab/Billiards-v0")
+    layout = env.unwrapped.layout
+    obs, _ = env.reset(seed=0)
+    blocks = layout.split(obs)
+    agent, ball = int(layout.indices("agent")[0]), int(layout.indices("object")[0])
+    explorer = SeekExplorer(
+        layout, 2, _still, lambda o, a, p: o[:, 0], 1, SeekConfig(), np.random.default_rng(0)
+    )
+    diag = np.array([1.0, 1.0, 0.0]) / math.sqrt(2)  # where a box would overstate by 41%
+    reach = explorer._reach(blocks[agent], blocks[ball], ball, diag)
+    assert float(reach) == pytest.approx(0.025 + 0.025, abs=1e-6)  # striker and ball radii
+
+
+def test_the_executed_push_has_the_imagined_speed_and_a_3d_agent_pushes_at_the_height() -> None:
+    env = gym.make("contactlab/Tower-v0")
+    layout = env.unwrapped.layout
+    agent, top = int(layout.indices("agent")[0]), int(layout.indices("object")[-1])
+    obs, _ = env.reset(seed=0)
+    explorer = SeekExplorer(
+        layout, 3, _still, lambda o, a, p: o[:, 0], 1, SeekConfig(), np.random.default_rng(0)
+    )
+    blocks = layout.split(obs)
+    start = blocks[top, 0:3].copy()
+    toward = start[:2] - blocks[agent, 0:2]  # push the top block away from the agent
+    direction = toward / np.linalg.norm(toward)
+    explorer.goal = {"kind": "object", "entity": top, "direction": direction.tolist(), "speed": 0.5}
+    pushes = []
+    for _ in range(explorer.cfg.approach_steps + explorer.cfg.push_steps):
+        action = explorer._control(layout.split(obs))
+        if action is None:
+            break
+        if explorer.phase == "push":
+            pushes.append(action)
+        obs, *_ = env.step(action)
+    assert pushes, "the agent never reached its staging point at the block's height"
+    # the planar push is `speed` in L2 norm (as imagined: speed * direction), not per axis
+    np.testing.assert_allclose(np.linalg.norm(np.array(pushes)[:, :2], axis=1), 0.5, rtol=1e-5)
+    moved = layout.split(obs)[top, 0:3] - start
+    assert float(moved[:2] @ direction) > 0.02, f"the top block moved {moved}"
+
+
+def test_place_goals_inside_an_object_are_never_chosen() -> None:
+    env = _env()
+    layout = env.unwrapped.layout
+    agent = int(layout.indices("agent")[0])
+    obs, _ = env.reset(seed=5)
+    centres = layout.split(obs)[layout.indices("object"), 0:2]
+
+    def score(obs_t: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        # the nearer an object's centre the better: the best places would be inside one
+        blocks = obs_t.reshape(len(obs_t), layout.n_entities, -1)
+        gaps = (blocks[:, agent : agent + 1, 0:2] - torch.as_tensor(centres)).norm(dim=-1)
+        return -gaps.min(-1).values - 10 * action.abs().sum(-1)
+
+    explorer = _explorer(env, score, SeekConfig(places=1024, directions=1))
+    explorer.visited = [-0.33, -0.33, 0.33, 0.33]  # as after a warm-up that went everywhere
+    goals, starts, _ = explorer.candidates(obs)
+    feasible = explorer._feasible(goals, starts)
+    places = [k for k, g in enumerate(goals) if g["kind"] == "place"]
+    inside = [
+        k for k in places
+        if np.linalg.norm(np.asarray(goals[k]["point"]) - centres, axis=-1).min() < 0.03
+    ]  # fmt: skip
+    assert inside, "no sampled place fell inside an object: the test checks nothing"
+    assert not feasible[inside].any()
+    assert feasible[places].any()
+    goal = explorer.choose(obs)
+    assert goal["kind"] == "place"
+    gap = np.linalg.norm(np.asarray(goal["point"]) - centres, axis=-1).min()
+    assert gap > 0.025 + 0.025  # at least the pusher's radius and a block's half-width
+
+
+def test_a_model_that_scores_nothing_finite_is_not_obeyed_silently() -> None:
+    env = _env()
+    obs, _ = env.reset(seed=0)
+    explorer = _explorer(env, lambda o, a, p: torch.full((len(o),), float("nan")))
+    picks = {tuple(explorer.choose(obs).get("direction", [0.0])) for _ in range(5)}
+    assert explorer.chosen["blind"] == 5 and explorer.chosen["object"] == 0
+    assert len(picks) > 1  # drawn at random, not always the first candidate
