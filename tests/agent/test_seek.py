@@ -161,6 +161,7 @@ def test_a_resumed_explorer_acts_exactly_as_the_uninterrupted_one(tmp_path: Path
         ("min_speed", 0.0, "min_speed"),
         ("max_speed", 1.5, "max_speed"),
         ("standoff", float("nan"), "agent.seek.standoff"),
+        ("runup", -0.01, "agent.seek.runup"),
         ("gain", 0.0, "agent.seek.gain"),
     ],
 )
@@ -252,16 +253,19 @@ def test_the_executed_push_has_the_imagined_speed_and_a_3d_agent_pushes_at_the_h
     toward = start[:2] - blocks[agent, 0:2]  # push the top block away from the agent
     direction = toward / np.linalg.norm(toward)
     explorer.goal = {"kind": "object", "entity": top, "direction": direction.tolist(), "speed": 0.5}
-    pushes = []
+    pushes, heights = [], []
     for _ in range(explorer.cfg.approach_steps + explorer.cfg.push_steps):
         action = explorer._control(layout.split(obs))
         if action is None:
             break
         if explorer.phase == "push":
             pushes.append(action)
+            now = layout.split(obs)
+            heights.append(float(now[agent, 2] - now[top, 2]))
         obs, *_ = env.step(action)
     assert pushes, "the agent never reached its staging point at the block's height"
-    # the planar push is `speed` in L2 norm (as imagined: speed * direction), not per axis
+    assert max(map(abs, heights[:5])) < 0.02  # the push is at the top block's height ...
+    # ... with the planar push `speed` in L2 norm (as imagined: speed * direction), not per axis
     np.testing.assert_allclose(np.linalg.norm(np.array(pushes)[:, :2], axis=1), 0.5, rtol=1e-5)
     moved = layout.split(obs)[top, 0:3] - start
     assert float(moved[:2] @ direction) > 0.02, f"the top block moved {moved}"
@@ -298,10 +302,45 @@ def test_place_goals_inside_an_object_are_never_chosen() -> None:
     assert gap > 0.025 + 0.025  # at least the pusher's radius and a block's half-width
 
 
+class _FixedCandidates(SeekExplorer):
+    """The same candidate goals at every choice, so that which one is picked can be compared
+    across choices."""
+
+    fixed: tuple[list, np.ndarray, np.ndarray]
+
+    def candidates(self, obs: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
+        return self.fixed
+
+
 def test_a_model_that_scores_nothing_finite_is_not_obeyed_silently() -> None:
     env = _env()
+    layout = env.unwrapped.layout
+    agent = int(layout.indices("agent")[0])
     obs, _ = env.reset(seed=0)
-    explorer = _explorer(env, lambda o, a, p: torch.full((len(o),), float("nan")))
-    picks = {tuple(explorer.choose(obs).get("direction", [0.0])) for _ in range(5)}
-    assert explorer.chosen["blind"] == 5 and explorer.chosen["object"] == 0
-    assert len(picks) > 1  # drawn at random, not always the first candidate
+
+    def score(obs_t: torch.Tensor, action: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        # finite only for goals whose staging point is left of x = 0: the infeasible ones below
+        x = obs_t.reshape(len(obs_t), layout.n_entities, -1)[:, agent, 0]
+        return torch.where(x < 0, torch.ones_like(x), torch.full_like(x, float("nan")))
+
+    explorer = _FixedCandidates(
+        layout, 2, _still, score, 2, SeekConfig(places=0), np.random.default_rng(0)
+    )
+    explorer.fixed = SeekExplorer.candidates(explorer, obs)
+    goals, starts, _ = explorer.fixed
+    explorer.visited = [0.02, -0.4, 0.4, 0.4]  # as if the agent had only been right of x = 0
+    feasible = explorer._feasible(goals, starts)
+    assert feasible.any() and not feasible.all()
+    picks = [goals.index(explorer.choose(obs)) for _ in range(8)]
+    assert explorer.chosen["blind"] == 8 and explorer.chosen["object"] == 0
+    assert all(feasible[k] for k in picks)  # never the infeasible goals that scored finitely
+    assert len(set(picks)) > 1  # drawn at random, not always the same candidate
+
+
+def test_a_checkpoint_from_before_the_blind_count_loads() -> None:
+    env = _env()
+    explorer = _explorer(env, lambda o, a, p: o[:, 0])
+    state = explorer.state_dict()
+    del state["chosen"]["blind"]  # as saved by the explorer before 2026-12-01
+    explorer.load_state_dict(state)
+    assert explorer.chosen == {"object": 0, "place": 0, "blind": 0}
