@@ -77,6 +77,23 @@ def support(quat: np.ndarray, extents: np.ndarray, direction: np.ndarray) -> np.
     return np.asarray((np.abs(dots) * extents).sum(-1))
 
 
+def simulator_step(env: Any) -> StepFn:
+    """The simulator as imagined dynamics, for checking what ``seek`` imagines: each state is
+    put into ``env``'s MuJoCo (:meth:`envs.scene.ContactSceneEnv.set_state_from_obs`) and
+    stepped with its action, so the "imagined" step is what would happen."""
+    scene = env.unwrapped
+
+    def step(states: Tensor, action: Tensor) -> Tensor:
+        out = np.empty(states.shape, np.float32)
+        for m in range(states.shape[0]):
+            for p in range(states.shape[1]):
+                scene.set_state_from_obs(states[m, p].numpy())
+                out[m, p] = scene.step(action[p].numpy())[0]
+        return torch.as_tensor(out)
+
+    return step
+
+
 class SeekExplorer:
     """Chooses contact (or place) goals by the curiosity of imagined events; executes them.
 

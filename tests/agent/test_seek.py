@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import envs  # noqa: F401
-from agent.explorers.seek import SeekExplorer, support
+from agent.explorers.seek import SeekExplorer, simulator_step, support
 from agent.explorers.seek_config import SeekConfig
 
 
@@ -179,22 +179,6 @@ def test_a_scene_without_a_point_agent_is_refused_with_a_clear_message() -> None
         )  # fmt: skip
 
 
-def _mujoco_step(env: gym.Env):
-    """The imagined dynamics replaced by the simulator: each state is put into MuJoCo and
-    stepped with its action, so what seek imagines is what would happen."""
-    scene = env.unwrapped
-
-    def step(states: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        out = np.empty(states.shape, np.float32)
-        for m in range(states.shape[0]):
-            for p in range(states.shape[1]):
-                scene.set_state_from_obs(states[m, p].numpy())
-                out[m, p] = scene.step(action[p].numpy())[0]
-        return torch.as_tensor(out)
-
-    return step
-
-
 @pytest.mark.parametrize(("scene", "action_dim"), [("PushBlocks", 2), ("Tower", 3)])
 def test_every_imagined_push_reaches_and_moves_its_object(scene: str, action_dim: int) -> None:
     # The review of 2026-11-30 found the imagined push (at rest 3 cm away, 4 steps) never
@@ -208,7 +192,7 @@ def test_every_imagined_push_reaches_and_moves_its_object(scene: str, action_dim
     for seed in range(2):
         obs, _ = env.reset(seed=seed)
         explorer = SeekExplorer(
-            layout, action_dim, _mujoco_step(env), lambda o, a, p: torch.zeros(len(o)), 1,
+            layout, action_dim, simulator_step(env), lambda o, a, p: torch.zeros(len(o)), 1,
             SeekConfig(places=0, directions=6), np.random.default_rng(seed),
         )  # fmt: skip
         goals, starts, actions = explorer.candidates(obs)

@@ -21,24 +21,10 @@ import numpy as np
 import torch
 
 import envs  # noqa: F401
-from agent.explorers.seek import SeekExplorer
+from agent.explorers.seek import SeekExplorer, simulator_step
 from agent.explorers.seek_config import SeekConfig
 
 SETTINGS = [(0.03, 4), (0.005, 6), (0.005, 8), (0.005, 10)]  # (standoff m, imagine_steps)
-
-
-def mujoco_step(env: gym.Env):
-    scene = env.unwrapped
-
-    def step(states: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        out = np.empty(states.shape, np.float32)
-        for m in range(states.shape[0]):
-            for p in range(states.shape[1]):
-                scene.set_state_from_obs(states[m, p].numpy())
-                out[m, p] = scene.step(action[p].numpy())[0]
-        return torch.as_tensor(out)
-
-    return step
 
 
 def main() -> None:
@@ -54,7 +40,7 @@ def main() -> None:
                     obs, *_ = env.step(np.zeros(action_dim, np.float32))
                 cfg = SeekConfig(standoff=standoff, imagine_steps=steps, places=0, directions=8)
                 explorer = SeekExplorer(
-                    layout, action_dim, mujoco_step(env), lambda o, a, p: torch.zeros(len(o)),
+                    layout, action_dim, simulator_step(env), lambda o, a, p: torch.zeros(len(o)),
                     1, cfg, np.random.default_rng(seed),
                 )  # fmt: skip
                 goals, starts, actions = explorer.candidates(obs)
