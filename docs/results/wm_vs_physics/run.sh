@@ -5,7 +5,9 @@
 # agent teaches it"), then `contactlab train-model` for each model x dataset x seed, and
 # summarize.py. Run from the repository root after .ci/setup. Resumable: re-running skips
 # finished datasets and continues unfinished trainings from their checkpoints.
-#   SCENES, SEEDS, UPDATES, BATCH, JOBS, OUT and RUNS override the defaults below.
+#   SCENES, SEEDS, DATASETS, OLD_MODELS, UPDATES, BATCH, JOBS, OUT and RUNS override the
+#   defaults below (e.g. SEEDS="1 2" OLD_MODELS="" DATASETS=probe-100000 adds two seeds of the
+#   default model on the 100k set and nothing else).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/wm_vs_physics}
@@ -15,6 +17,8 @@ UPDATES=${UPDATES:-4000}  # the default model's; the learning rate decays over t
 BATCH=${BATCH:-128}
 JOBS=${JOBS:-2}
 RUNS=${RUNS:-$OUT/runs}
+DATASETS=${DATASETS:-"probe-100000 random-20000 probe-20000"}  # the default model's training sets
+OLD_MODELS=${OLD_MODELS-"mlp interaction"}  # trained on probe-100000 with the first seed
 # The old models keep the protocol they were measured with before: 3,000 updates, constant lr.
 OLD_PROTOCOL="train.updates=3000 world_model.lr_decay_updates=0"
 CL=${CL:-.venv/bin/contactlab}
@@ -57,10 +61,10 @@ for scene in $SCENES; do
   # dataset); the old models (mlp, interaction) on the 100k set with the first seed
   jobs=()
   for seed in $SEEDS; do
-    for data in probe-100000 random-20000 probe-20000; do jobs+=("$scene graph $data $seed"); done
+    for data in $DATASETS; do jobs+=("$scene graph $data $seed"); done
   done
   first=${SEEDS%% *}
-  for model in mlp interaction; do jobs+=("$scene $model probe-100000 $first"); done
+  for model in $OLD_MODELS; do jobs+=("$scene $model probe-100000 $first"); done
   printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -L 1 bash -c 'train "$@"' _ || status=1
 done
 .venv/bin/python "$HERE/summarize.py" "$RUNS" --out "$HERE"
