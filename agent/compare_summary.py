@@ -68,6 +68,7 @@ def _source_entry(runs: list[dict]) -> dict[str, Any]:
         "seeds": len(runs),
         "seed_numbers": [r["seed"] for r in runs],
         "final": {},
+        "final_per_seed": {},
         "curves": {},
         "rates": {},
         "calibration": {},
@@ -75,15 +76,18 @@ def _source_entry(runs: list[dict]) -> dict[str, Any]:
     for regime in REGIMES:
         steps, vals = _curve(runs, f"probe/{regime}/pos_mm")
         entry["final"][regime] = bootstrap_ci(vals[:, -1])
+        entry["final_per_seed"][regime] = vals[:, -1].tolist()
         intervals = [bootstrap_ci(vals[:, j]) for j in range(len(steps))]
         entry["curves"][regime] = {"steps": steps.tolist(), "ci": intervals}
     _, gap = _curve(runs, "probe/contact_gap")
     entry["final"]["contact_gap"] = bootstrap_ci(gap[:, -1])
+    entry["final_per_seed"]["contact_gap"] = gap[:, -1].tolist()
     totals = [r["summary"]["interaction_totals"] for r in runs]
+    entry["rates_per_seed"] = {}
     for rate in RATES:
-        entry["rates"][rate] = bootstrap_ci(
-            np.array([t.get(rate, np.nan) / t["steps"] for t in totals])  # missing: no zero
-        )
+        per_seed = np.array([t.get(rate, np.nan) / t["steps"] for t in totals])  # missing: no zero
+        entry["rates"][rate] = bootstrap_ci(per_seed)
+        entry["rates_per_seed"][rate] = per_seed.tolist()
     for group in ("all", *REGIMES):
         _, cal = _curve(runs, f"curiosity/calibration/{group}")
         entry["calibration"][group] = bootstrap_ci(cal[:, -1])

@@ -266,6 +266,10 @@ def test_few_seeds_say_the_interval_is_their_range_and_unequal_runs_are_flagged(
     out = summarize(tmp_path, ["random", "active"], "random", seeds=3)
     final = out["sources"]["active"]["final"]["impact"]
     assert final[1] == pytest.approx(3.0) and final[2] == pytest.approx(3.2)  # min and max
+    # ... and every seed's own final error, in seed order, whose mean is the reported mean
+    per_seed = out["sources"]["active"]["final_per_seed"]["impact"]
+    assert per_seed == pytest.approx([3.0, 3.1, 3.2]) and final[0] == pytest.approx(3.1)
+    assert out["sources"]["active"]["seed_numbers"] == [0, 1, 2]
     words = out["plain_summary"]
     caveat = next(s for s in words if s.startswith("With 3 seeds"))
     assert "every seed of one source beyond every seed of the other" in caveat
