@@ -1,0 +1,65 @@
+"""The physics baselines and two velocity oracles on a probe set: how far predicting the next
+velocity alone can take a model that integrates the position from it.
+
+Usage: ``python docs/results/wm_vs_physics/oracle.py PROBE``
+
+Rows (one-step object position error, mm, per regime; the same scoring code as every model):
+
+- ``nothing moves``: ``o' = o``;
+- ``constant velocity``: ``pos' = pos + dt v``;
+- ``oracle, trapezoidal``: the *true* next velocity ``v'`` from the probe set, integrated as the
+  graph model integrates its own (``pos' = pos + dt (v + v') / 2``), no position correction;
+- ``oracle, semi-implicit``: the true ``v'``, ``pos' = pos + dt v'``.
+
+Orientation is not scored (the metric is position), so the oracles keep the baseline's
+quaternion. Prints a markdown table for the whole probe and its reach / beyond parts.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import gymnasium as gym
+import numpy as np
+
+import envs  # noqa: F401  (registers the scenes)
+from world_model.evaluation import constant_velocity, nothing_moves
+from world_model.probe import load_probe_set, split_one_step_metrics
+
+REGIMES = ("impact", "contact", "free")
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    probe = load_probe_set(sys.argv[1])
+    d, layout = probe.data, probe.layout
+    env = gym.make(d.meta.env_id)
+    dt = float(env.unwrapped.dt)  # type: ignore[attr-defined]
+    env.close()
+    pos, vel = layout.features["pos"], layout.features["linvel"]
+    now, nxt = layout.split(d.obs).astype(np.float64), layout.split(d.next_obs)
+    cv = constant_velocity(d.obs, layout, dt)
+    oracles = {}
+    for name, weight in (("trapezoidal", 0.5), ("semi-implicit", 1.0)):
+        x = layout.split(cv).astype(np.float64)
+        x[..., pos] = now[..., pos] + dt * ((1 - weight) * now[..., vel] + weight * nxt[..., vel])
+        oracles[name] = x.reshape(d.obs.shape).astype(np.float32)
+    rows = {
+        "nothing moves": nothing_moves(d.obs),
+        "constant velocity": cv,
+        "oracle, trapezoidal `pos + dt (v + v') / 2`": oracles["trapezoidal"],
+        "oracle, semi-implicit `pos + dt v'`": oracles["semi-implicit"],
+    }
+    print(f"probe {probe.content_hash[:8]}... ({d.meta.env_id}, {len(d.obs)} transitions), mm")
+    print("| predictor | part | " + " | ".join(REGIMES) + " |")
+    print("|---|---|" + "---:|" * len(REGIMES))
+    for name, pred in rows.items():
+        m = split_one_step_metrics(probe, pred, "p")
+        for part in ("", "/reach", "/beyond"):
+            cells = [f"{m[f'p{part}/{r}/pos_mm']:.2f}" for r in REGIMES]
+            print(f"| {name} | {part[1:] or 'whole'} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
