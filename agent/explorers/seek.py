@@ -327,7 +327,8 @@ class SeekExplorer:
     def _feasible(self, goals: list[dict[str, Any]], starts: np.ndarray) -> np.ndarray:
         """``(C,)`` whether each goal can be chosen.
 
-        - A contact goal whose staging point lies outside where the agent has been (its
+        - A contact goal whose imagined start (the agent ``standoff`` from the object's
+          surface; not the run-up's staging point) lies outside where the agent has been (its
           visited x-y range, 1 cm wider), e.g. between an object and a wall or past the end
           of the agent's joint, is an event the agent cannot bring about; it is left out
           unless no contact goal is feasible (early in a run).

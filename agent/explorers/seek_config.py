@@ -27,8 +27,9 @@ class SeekConfig:
         runup: gap (m) between the surfaces at the executed push's staging point, so that the
             agent arrives at its push speed (the imagined push starts closer, from rest: the
             model scores the same contact, at a lower impact speed, in few steps).
-        approach_steps: steps allowed to reach the staging point behind an object; a goal not
-            reached by then is given up and a new one chosen.
+        approach_steps: steps allowed to reach the staging point behind an object (a contact
+            goal not reached by then is given up and a new one chosen) or a place (the agent
+            then stays where it is for ``push_steps``).
         push_steps: steps spent pushing through an object (or staying at a place).
         gain: action per metre of position error when moving to a point (saturates at 1).
     """
