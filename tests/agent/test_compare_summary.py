@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.compare_summary import summarize
+from agent.compare_summary import error_figure, summarize
 
 STEPS = list(range(1000, 10_001, 1000))
 CV = {"impact": 3.5, "contact": 0.1, "free": 5.0}  # constant velocity's error on the probe
@@ -158,6 +158,34 @@ def test_runs_without_physics_baselines_have_no_constant_velocity_threshold(
     assert cv["steps"] == [None, None] and cv["speedup"] is None
     assert "constant velocity's impact error: not logged, no threshold." in out["plain_summary"]
     assert "constant velocity's error: impact not logged" in (tmp_path / "table.md").read_text()
+
+
+def test_the_plot_draws_the_physics_baselines_as_reference_lines(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    for physics in (True, False):
+        folder = tmp_path / str(physics)
+        for k in range(2):
+            for source, level in (("random", 6.0), ("active", 3.0)):
+                curves = {r: [level + 0.1 * k] * len(STEPS) for r in ("impact", "contact", "free")}
+                write_run(folder, source, k, curves, physics=physics)
+        out = summarize(folder, ["random", "active"], "random", seeds=2)
+        assert (folder / "errors.png").stat().st_size > 0
+        fig = error_figure(out, plt, FuncFormatter)
+        for ax, regime in zip(fig.axes, ("impact", "contact", "free"), strict=True):
+            lines = {line.get_label(): line for line in ax.get_lines()}
+            assert {"random", "active"} <= set(lines)
+            if physics:  # each at its logged level, across the whole axis
+                assert lines["constant velocity"].get_ydata()[0] == CV[regime]
+                assert lines["constant velocity"].get_linestyle() == "--"
+                assert lines["nothing moves"].get_ydata()[0] == 12.0
+            else:  # runs that logged no baselines get no line, rather than a made-up one
+                assert "constant velocity" not in lines and "nothing moves" not in lines
+        plt.close(fig)
 
 
 def test_seeds_are_paired_by_number_when_one_is_missing(tmp_path: Path) -> None:
