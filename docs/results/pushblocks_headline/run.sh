@@ -5,11 +5,11 @@
 # $OUT/runs/$NAME/ (summary.json, table.md, errors.png); copy them here by hand.
 #
 # The full protocol is SOURCES="random video_states video_pixels active mix50"
-# SEEDS="0 1 2 3 4" (the default here). What was run for the committed PushBlocks result
-# (README.md says which commits): SOURCES="active random video_states" SEEDS="0 1 2 3 4"; for
-# Billiards and Tower (ENV=billiards|tower NAME=..._headline) the same sources, SEEDS="0 1 2".
-# Two lanes side by side (1 torch thread each) on a 2-core machine, ~10-20 min per run;
-# video_pixels and mix50 did not fit the sessions.
+# SEEDS="0 1 2 3 4" (the default here), and that is what the committed PushBlocks result ran
+# (in batches of sources and seeds; README.md says which commits); for Billiards and Tower
+# (ENV=billiards|tower NAME=..._headline) SOURCES="active random video_states" SEEDS="0 1 2".
+# Two lanes side by side (1 torch thread each) on a 2-core machine, ~10-15 min per state-source
+# run, ~8 min per video_pixels run.
 # The final `contactlab compare` summarises seeds 0 .. max(SEEDS) and, like any compare, first
 # runs whichever of those runs is missing: SUMMARISE=0 skips it (e.g. SEEDS="3 4" alone).
 #
