@@ -395,47 +395,10 @@ def table(out: dict[str, Any], baseline: str) -> str:
 
 
 def _plot(folder: Path, out: dict[str, Any]) -> None:
-    try:
-        import matplotlib
+    import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import FuncFormatter
-    except ImportError:  # plots are optional; the tables carry the numbers
-        return
-    fig = error_figure(out, plt, FuncFormatter)
+    from agent.report.plots import summary_errors  # matplotlib's Agg backend
+
+    fig = summary_errors(out)
     fig.savefig(folder / "errors.png", dpi=110)
     plt.close(fig)
-
-
-#: the physics baselines as reference lines of the compare plot: name -> (label, line style)
-BASELINE_LINES = {
-    "constant_velocity": ("constant velocity", "--"),
-    "nothing_moves": ("nothing moves", ":"),
-}
-
-
-def error_figure(out: dict[str, Any], plt: Any, formatter: Any) -> Any:
-    """The figure of ``errors.png``: per regime, every source's mean error curve with its
-    interval band, and the physics baselines (``out["physics_baselines"]``) as grey reference
-    lines (constant velocity dashed, nothing moves dotted), the bar every model must clear."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, regime in zip(axes, ("impact", "contact", "free"), strict=True):
-        for source, e in out["sources"].items():
-            c = e["curves"][regime]
-            m = np.array([x[0] for x in c["ci"]])
-            lo = np.array([x[1] for x in c["ci"]])
-            hi = np.array([x[2] for x in c["ci"]])
-            ax.plot(c["steps"], m, label=source)
-            ax.fill_between(c["steps"], lo, hi, alpha=0.2)
-        for name, (label, style) in BASELINE_LINES.items():
-            level = out.get("physics_baselines", {}).get(name, {}).get(regime)
-            if level is not None and np.isfinite(level):
-                ax.axhline(level, color="grey", ls=style, lw=1, label=label)
-        ax.set_title(f"{regime}: one-step position error")
-        ax.xaxis.set_major_formatter(formatter(lambda x, _: f"{x / 1000:g}k"))
-        ax.set_xlabel("env steps")
-        ax.set_ylabel("mm")
-    axes[0].legend(fontsize="small")
-    fig.tight_layout()
-    return fig

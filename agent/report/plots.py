@@ -152,6 +152,34 @@ def compare_probe_errors(groups: dict[str, list[Rows]], level: float = 0.95) -> 
     return fig
 
 
+def summary_errors(summary: dict) -> Figure:
+    """``errors.png`` of ``contactlab compare``, from its ``summary.json``: per regime, every
+    source's mean error curve with its interval band, and the physics baselines the runs logged
+    (``summary["physics_baselines"]``) as grey reference lines in :data:`BASELINES`' styles,
+    the bar every model must clear."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, regime in zip(axes, ("impact", "contact", "free"), strict=True):
+        for source, e in summary["sources"].items():
+            c = e["curves"][regime]
+            m, lo, hi = (np.array([x[k] for x in c["ci"]]) for k in range(3))
+            ax.plot(c["steps"], m, label=source)
+            ax.fill_between(c["steps"], lo, hi, alpha=0.2)
+        for prefix, (label, style) in BASELINES.items():
+            name = prefix.split("/")[1]  # "baseline/constant_velocity/" -> "constant_velocity"
+            level = summary.get("physics_baselines", {}).get(name, {}).get(regime)
+            if level is not None and np.isfinite(level):
+                ax.axhline(level, color="grey", ls=style, lw=1, label=label)
+        ax.set_title(f"{regime}: one-step position error")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
+        ax.set_xlabel("env steps")
+        ax.set_ylabel("mm")
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def visitation(obs: np.ndarray, layout: EntityLayout, bins: int = 60) -> Figure | None:
     """Where things went: 2-D histograms of object and agent x-y positions over the data.
 

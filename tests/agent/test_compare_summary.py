@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.compare_summary import error_figure, summarize
+from agent.compare_summary import summarize
 
 STEPS = list(range(1000, 10_001, 1000))
 CV = {"impact": 3.5, "contact": 0.1, "free": 5.0}  # constant velocity's error on the probe
@@ -161,11 +161,9 @@ def test_runs_without_physics_baselines_have_no_constant_velocity_threshold(
 
 
 def test_the_plot_draws_the_physics_baselines_as_reference_lines(tmp_path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+
+    from agent.report.plots import summary_errors
 
     for physics in (True, False):
         folder = tmp_path / str(physics)
@@ -175,7 +173,7 @@ def test_the_plot_draws_the_physics_baselines_as_reference_lines(tmp_path: Path)
                 write_run(folder, source, k, curves, physics=physics)
         out = summarize(folder, ["random", "active"], "random", seeds=2)
         assert (folder / "errors.png").stat().st_size > 0
-        fig = error_figure(out, plt, FuncFormatter)
+        fig = summary_errors(out)
         for ax, regime in zip(fig.axes, ("impact", "contact", "free"), strict=True):
             lines = {line.get_label(): line for line in ax.get_lines()}
             assert {"random", "active"} <= set(lines)
