@@ -54,6 +54,13 @@ class WorldModelConfig:
             functions instead of bounding spheres), closing speed, and the gap after a
             constant-velocity step, so the network sees whether and how deep a contact begins
             within the step.
+        contact_features: graph: where and when contacts begin, from the same boxes: per node
+            the lowest corner (the lever arm of a floor contact), its height change at its own
+            linear and angular velocity over a step and the step fraction at which it reaches
+            the floor; per edge the separating-axis distance between the two boxes, the contact
+            normal (world and receiver frame), the closing speed along it, the distance after
+            a constant-velocity step, the step fraction at which it closes and the receiver's
+            support point along the normal.
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
             over this many updates, then stays there (the schedule follows the trainer's update
             count, so a resumed run continues it). 0: constant ``lr``.
@@ -85,6 +92,7 @@ class WorldModelConfig:
     message_steps: int = 2
     input_noise: float = 0.0
     shape_features: bool = False
+    contact_features: bool = False
     huber: float = 0.0
     lr_decay_updates: int = 0
     max_nonfinite: int = 5

@@ -20,7 +20,7 @@ from world_model.evaluation import (
 )
 from world_model.inference import predict_mean
 from world_model.models import GraphPhysicsModel, build_model
-from world_model.models.graph_physics import integrate_quat, quat_to_matrix
+from world_model.models.graph_physics import box_separation, integrate_quat, quat_to_matrix
 from world_model.probe import vs_cv
 from world_model.replay import Replay
 from world_model.toy import DT, toy_layout, toy_transitions
@@ -90,7 +90,14 @@ def test_reach_mask_and_ratios() -> None:
     assert ratios == {"probe/impact/vs_cv": 0.25, "probe/rollout/impact_seq/final_vs_cv": 0.5}
 
 
-@pytest.mark.parametrize("options", [{}, {"shape_features": True, "huber": 1.0}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"shape_features": True, "huber": 1.0},
+        {"shape_features": True, "contact_features": True},
+    ],
+)
 def test_graph_model_with_zero_output_is_constant_velocity(options: dict) -> None:
     layout = toy_layout(2)
     cfg = WorldModelConfig(
@@ -161,18 +168,26 @@ def _two_boxes(extents: tuple[float, float, float] | None) -> EntityLayout:
     )
 
 
+def _box_models(base: dict, extra: dict, dt: float) -> tuple[GraphPhysicsModel, GraphPhysicsModel]:
+    """Two tiny graph models of two boxes (half-sizes 0.05, 0.02, 0.01): with the options
+    ``base``, and with ``extra`` on top of them (the features under test)."""
+    cfg = WorldModelConfig(
+        kind="graph", hidden=8, entity_latent_dim=8, n_members=1, depth=1, **base
+    )
+    layout = _two_boxes((0.05, 0.02, 0.01))
+    plain = build_model(cfg, layout, 0, dt=dt)
+    model = build_model(WorldModelConfig(**{**cfg.__dict__, **extra}), layout, 0, dt=dt)
+    assert isinstance(model, GraphPhysicsModel) and isinstance(plain, GraphPhysicsModel)
+    return plain, model
+
+
 def test_shape_features_give_the_gap_between_boxes_and_to_the_floor() -> None:
     """Two boxes of half-sizes (0.05, 0.02, 0.01), the second 0.13 m along x of the first and
     closing at 1 m/s: their faces are 0.13 - 0.05 - 0.05 = 0.03 m apart (a bounding-sphere gap
     would say 0.13 - 2 * 0.0548 = 0.020), 0.02 m closer after a step of 0.02 s. Turned 90
     degrees about z, the second box's half-size along x is 0.02: the gap is 0.06 m."""
     dt = 0.02
-    cfg = WorldModelConfig(kind="graph", hidden=8, entity_latent_dim=8, n_members=1, depth=1)
-    cfg_shape = WorldModelConfig(**{**cfg.__dict__, "shape_features": True})
-    layout = _two_boxes((0.05, 0.02, 0.01))
-    plain = build_model(cfg, layout, 0, dt=dt)
-    model = build_model(cfg_shape, layout, 0, dt=dt)
-    assert isinstance(model, GraphPhysicsModel) and isinstance(plain, GraphPhysicsModel)
+    plain, model = _box_models({}, {"shape_features": True}, dt)
     obs = np.zeros((2, 2, 13), np.float32)
     obs[:, :, 3] = 1.0  # identity quaternions
     obs[:, 0, 0:3] = (0.0, 0.0, 0.011)  # lowest point 1 mm above z = 0
@@ -219,6 +234,84 @@ def test_shape_features_on_level_boxes_are_the_face_gap() -> None:
     _, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
     got = edges[0, 0, 0, -3:].numpy() * model.length  # type: ignore[union-attr]
     np.testing.assert_allclose(got, [0.03, 0.02, 0.01], atol=1e-6)
+
+
+def _rot_z(deg: float) -> torch.Tensor:
+    c, s = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+    return torch.tensor([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float32)
+
+
+@pytest.mark.parametrize(
+    ("dp", "turn", "want", "axis"),
+    [
+        # unit cubes (half 0.5) 1.3 apart along x: faces 0.3 apart
+        ((1.3, 0.0, 0.0), 0.0, 0.3, (1, 0, 0)),
+        # overlapping by 0.2 along -y: minus the penetration depth, normal toward s
+        ((0.0, -0.8, 0.0), 0.0, -0.2, (0, -1, 0)),
+        # s turned 45 degrees about z: its edge points at r, support 0.5 * sqrt(2) along x
+        ((2.0, 0.0, 0.0), 45.0, 2.0 - 0.5 - 0.5 * np.sqrt(2), (1, 0, 0)),
+        # corner to corner along the diagonal: a face axis bounds the true distance (sqrt 2)
+        ((2.0, 2.0, 0.0), 0.0, 1.0, None),
+    ],
+)
+def test_box_separation_against_hand_computed_values(
+    dp: tuple[float, ...], turn: float, want: float, axis: tuple[int, ...] | None
+) -> None:
+    half = torch.full((3,), 0.5)
+    sep, normal = box_separation(torch.tensor(dp), torch.eye(3), _rot_z(turn), half, half)
+    assert sep.item() == pytest.approx(want, abs=1e-6)
+    assert normal.norm().item() == pytest.approx(1.0)
+    if axis is not None:
+        np.testing.assert_allclose(normal.numpy(), axis, atol=1e-6)
+
+
+def test_box_separation_is_symmetric_and_finite_for_parallel_edges() -> None:
+    """Two boxes with every edge parallel (all 9 edge cross products vanish): the face axes
+    decide; seen from either side the distance is the same, the normal reversed."""
+    half_r, half_s = torch.tensor([0.05, 0.02, 0.01]), torch.tensor([0.03, 0.03, 0.03])
+    dp = torch.tensor([0.02, 0.09, 0.01])
+    a, na = box_separation(dp, torch.eye(3), torch.eye(3), half_r, half_s)
+    b, nb = box_separation(-dp, torch.eye(3), torch.eye(3), half_s, half_r)
+    assert torch.isfinite(a).all() and a.item() == pytest.approx(0.09 - 0.02 - 0.03)
+    assert b.item() == pytest.approx(a.item()) and torch.allclose(na, -nb)
+
+
+def test_contact_features_give_the_floor_corner_and_when_contacts_begin() -> None:
+    """Box a (half-sizes 0.05, 0.02, 0.01), level, its bottom 4 mm above the floor, falling at
+    0.4 m/s: it reaches the floor half-way through a 0.02 s step. Box b 0.13 m along x, closing
+    at 2 m/s: faces 0.03 m apart, reached 0.75 of the way through the step."""
+    dt = 0.02
+    plain, model = _box_models({"shape_features": True}, {"contact_features": True}, dt)
+    obs = np.zeros((1, 2, 13), np.float32)
+    obs[:, :, 3] = 1.0
+    obs[0, 0, 0:3] = (0.0, 0.0, 0.014)
+    obs[0, 0, 7:10] = (1.0, 0.0, -0.4)
+    obs[0, 1, 0:3] = (0.13, 0.0, 0.014)
+    obs[0, 1, 7:10] = (-1.0, 0.0, -0.4)
+    x = torch.from_numpy(obs.reshape(1, 1, -1))
+    nodes, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
+    n0, e0 = plain._graph_inputs(x, x.new_zeros(1, 1, 0))
+    assert nodes.shape[-1] == n0.shape[-1] + 6 and edges.shape[-1] == e0.shape[-1] + 13
+    length = model.length
+    node = nodes[0, 0, 0, -6:].numpy()
+    # lowest point of a level box: the bottom face's centre, 0.01 below the centre
+    np.testing.assert_allclose(node[:3] * length, [0.0, 0.0, -0.01], atol=1e-4)
+    drop = -0.4 * dt
+    np.testing.assert_allclose(node[3:5] * length, [drop, 0.004 + drop], atol=1e-6)
+    assert node[5] == pytest.approx(0.5, abs=1e-4)  # reaches the floor half-way
+    edge = edges[0, 0, 0, -13:].numpy()  # b seen from a
+    np.testing.assert_allclose(edge[0] * length, 0.03, atol=1e-6)  # face gap
+    np.testing.assert_allclose(edge[1:4], [1, 0, 0], atol=1e-6)  # normal, world
+    np.testing.assert_allclose(edge[4:7], [1, 0, 0], atol=1e-6)  # normal, a's frame
+    np.testing.assert_allclose(edge[7:9] * length, [0.04, -0.01], atol=1e-6)
+    assert edge[9] == pytest.approx(0.75, abs=1e-5)
+    np.testing.assert_allclose(edge[10:13] * length, [0.05, 0.0, 0.0], atol=1e-4)  # a's face
+    # moving apart: no contact within the step
+    obs[0, 1, 7] = 1.0
+    obs[0, 0, 7] = -1.0
+    x = torch.from_numpy(obs.reshape(1, 1, -1))
+    _, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
+    assert edges[0, 0, 0, -4].item() == 2.0
 
 
 def test_layout_extents_round_trip_and_fall_back_to_the_bounding_sphere() -> None:
@@ -269,7 +362,7 @@ def test_huber_loss_is_squared_error_near_zero_and_smaller_far_out() -> None:
         )  # fmt: skip
         model = build_model(cfg, layout, 2, dt=DT)
         model.update_normalizers(batch)  # type: ignore[arg-type]
-        losses[delta] = float(model.loss(batch)["recon"])  # type: ignore[arg-type]
+        losses[delta] = float(model.loss(batch)["recon"].detach())  # type: ignore[arg-type]
     assert losses[1.0] < losses[900.0] <= losses[0.0]
     assert losses[900.0] == pytest.approx(losses[0.0], rel=0.1)
     assert losses[1.0] < 0.9 * losses[0.0]

@@ -27,6 +27,8 @@ Shapes: ``M`` members, ``N`` samples, ``E`` entities, ``D = 13 E``, ``A`` action
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -43,6 +45,67 @@ _POS, _QUAT, _VEL, _ANG = slice(0, 3), slice(3, 7), slice(7, 10), slice(10, 13)
 # Target std floor: a body that never moves must not turn 1e-9 m of noise into unit targets.
 _TARGET_MIN_STD = 1e-5
 _N_OUT = 9  # position correction (3), dv (3), dw (3)
+_N_CONTACT_NODE, _N_CONTACT_EDGE = 6, 13  # the ``contact_features`` (see _contact_features)
+_TOI_NONE = 2.0  # the time-of-impact feature of a pair that does not close within the step
+
+
+class _Kinematics(NamedTuple):
+    """What the feature builders share: per entity ``(M, N, E, ...)`` rotation matrices,
+    positions, velocities, angular velocities; per ordered pair ``(M, N, P, ...)`` the
+    sender's offset from the receiver (world and receiver frame), distance, bounding-sphere
+    gap and relative velocity."""
+
+    rot: Tensor
+    pos: Tensor
+    vel: Tensor
+    ang: Tensor
+    dp: Tensor
+    local: Tensor
+    dist: Tensor
+    gap: Tensor
+    dvel: Tensor
+
+
+def box_separation(
+    dp: Tensor, rot_r: Tensor, rot_s: Tensor, ext_r: Tensor, ext_s: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Separating-axis distance between two oriented boxes and its axis.
+
+    Over the 15 candidate axes of two boxes (3 face normals each and the 9 cross products of
+    their edges) the separation along axis ``L`` is ``|dp . L| - h_r(L) - h_s(L)`` with
+    ``h(L) = sum_j e_j |R[:, j] . L|`` a box's support; the largest is the separating-axis
+    distance: exact for separated boxes whose closest features are a face and anything, a lower
+    bound otherwise, and minus the penetration depth for overlapping boxes.
+
+    Args:
+        dp: ``(..., 3)`` centre of ``s`` minus centre of ``r``, world frame.
+        rot_r, rot_s: ``(..., 3, 3)`` rotations (columns: the box axes in the world frame).
+        ext_r, ext_s: ``(..., 3)`` half-sizes along those axes (broadcastable).
+
+    Returns:
+        ``separation (..., 1)`` and the unit axis ``(..., 3)``, pointing from ``r`` to ``s``.
+    """
+    cross = torch.linalg.cross(
+        rot_r.unsqueeze(-1).expand(*rot_r.shape, 3),
+        rot_s.unsqueeze(-2).expand(*rot_s.shape[:-1], 3, 3),
+        dim=-3,
+    )  # (..., 3, 3, 3): [..., :, i, j] = a_i x b_j
+    norm = cross.norm(dim=-3, keepdim=True)
+    edges = (cross / norm.clamp(min=1e-6)).flatten(-2)  # (..., 3, 9)
+    axes = torch.cat([rot_r, rot_s, edges], dim=-1)  # (..., 3, 15): unit axes as columns
+    proj = (dp.unsqueeze(-1) * axes).sum(-2).abs()  # (..., 15)
+    h_r = (torch.einsum("...ij,...ik->...jk", rot_r, axes).abs() * ext_r.unsqueeze(-1)).sum(-2)
+    h_s = (torch.einsum("...ij,...ik->...jk", rot_s, axes).abs() * ext_s.unsqueeze(-1)).sum(-2)
+    sep = proj - h_r - h_s
+    # Near-parallel edge pairs give no axis: never chosen.
+    valid = torch.cat(
+        [torch.ones_like(sep[..., :6], dtype=torch.bool), norm.flatten(-3) > 1e-3], -1
+    )
+    sep = torch.where(valid, sep, torch.full_like(sep, -torch.inf))
+    best, idx = sep.max(dim=-1, keepdim=True)
+    axis = torch.gather(axes, -1, idx.unsqueeze(-2).expand(*axes.shape[:-1], 1)).squeeze(-1)
+    sign = torch.where((axis * dp).sum(-1, keepdim=True) < 0, -1.0, 1.0)
+    return best, axis * sign
 
 
 def quat_to_matrix(q: Tensor) -> Tensor:
@@ -122,6 +185,9 @@ class GraphPhysicsModel(LatentDynamicsModel):
         # Length unit of the shape features: the scene's typical body size.
         self.length = float(sizes[sizes > 0].mean()) if (sizes > 0).any() else 1.0
         n_shape_node, n_shape_edge = (5, 3) if cfg.shape_features else (0, 0)
+        if cfg.contact_features:
+            n_shape_node += _N_CONTACT_NODE
+            n_shape_edge += _N_CONTACT_EDGE
         recv = [i for i in range(e) for j in range(e) if j != i]
         send = [j for i in range(e) for j in range(e) if j != i]
         self.register_buffer("receivers", torch.tensor(recv, dtype=torch.long))
@@ -195,21 +261,15 @@ class GraphPhysicsModel(LatentDynamicsModel):
             ],
             dim=-1,
         )
+        k = _Kinematics(rot, pos, vel, ang, dp, local, dist, gap, dvel)
         if self.cfg.shape_features:
-            nodes, edges = self._shape_features(nodes, edges, rot, pos, vel, dp, local, dist, dvel)
+            nodes, edges = self._shape_features(nodes, edges, k)
+        if self.cfg.contact_features:
+            nodes, edges = self._contact_features(nodes, edges, k)
         return nodes, edges
 
     def _shape_features(
-        self,
-        nodes: Tensor,
-        edges: Tensor,
-        rot: Tensor,
-        pos: Tensor,
-        vel: Tensor,
-        dp: Tensor,
-        local: Tensor,
-        dist: Tensor,
-        dvel: Tensor,
+        self, nodes: Tensor, edges: Tensor, k: _Kinematics
     ) -> tuple[Tensor, Tensor]:
         """Append the contact-geometry features (``shape_features``), in units of the scene's
         typical body size: per node the world-frame half-sizes of the entity's box and its
@@ -217,6 +277,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         boxes along the centre line (support functions), the closing speed times ``dt`` and
         the gap left after a constant-velocity step (negative: a contact begins within it)."""
         ext, r, s, length = self.extents, self.receivers, self.senders, self.length
+        rot, pos, vel, dp, local, dist = k.rot, k.pos, k.vel, k.dp, k.local, k.dist
         half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
         low = pos[..., 2:3] - half[..., 2:3]
         low_next = low + vel[..., 2:3] * self.dt
@@ -227,9 +288,64 @@ class GraphPhysicsModel(LatentDynamicsModel):
             -1, keepdim=True
         )
         box_gap = dist - support
-        closing = -(dvel * dp).sum(-1, keepdim=True) / dist.clamp(min=1e-6) * self.dt
+        closing = -(k.dvel * dp).sum(-1, keepdim=True) / dist.clamp(min=1e-6) * self.dt
         edges = torch.cat(
             [edges, box_gap / length, closing / length, (box_gap - closing) / length], dim=-1
+        )
+        return nodes, edges
+
+    def _contact_features(
+        self, nodes: Tensor, edges: Tensor, k: _Kinematics
+    ) -> tuple[Tensor, Tensor]:
+        """Append where and when a contact begins (``contact_features``), lengths in units of
+        the scene's typical body size.
+
+        Per node, the floor: the offset of the box's lowest corner from the centre (the lever
+        arm of a floor contact; smoothed so a face-down box gives its face centre), that
+        corner's height change over a step at its own velocity (linear plus angular), its
+        height after that step, and the step fraction at which it reaches the floor (``2``:
+        not within the step). Per edge: the separating-axis distance between the two boxes
+        (:func:`box_separation`; the larger of it and the bounding-sphere gap, both lower
+        bounds of the true distance), the contact normal in the world and the receiver's
+        frame, the closing speed along it times ``dt``, the distance left after a
+        constant-velocity step, the step fraction at which the gap closes, and the receiver's
+        support point along the normal in its frame (the lever arm of that contact)."""
+        ext, r, s, length, dt = self.extents, self.receivers, self.senders, self.length, self.dt
+        rot, pos, vel, ang, dp = k.rot, k.pos, k.vel, k.ang, k.dp
+        # Floor: the lowest corner, smoothed over the sign so a level face gives its centre.
+        signs = torch.tanh(rot[..., 2, :] * 20.0)  # (M, N, E, 3): sign of each axis' z
+        corner = -(rot * (ext * signs).unsqueeze(-2)).sum(-1)  # (M, N, E, 3) world offset
+        corner_vel = vel + torch.linalg.cross(ang, corner, dim=-1)
+        low = pos[..., 2:3] + corner[..., 2:3]
+        drop = corner_vel[..., 2:3] * dt
+        toi_floor = torch.where(
+            drop < -1e-9, (low / (-drop).clamp(min=1e-9)).clamp(-1.0, _TOI_NONE), _TOI_NONE
+        )
+        nodes = torch.cat(
+            [nodes, corner / length, drop / length, (low + drop) / length, toi_floor], dim=-1
+        )
+        sep, normal = box_separation(dp, rot[:, :, r], rot[:, :, s], ext[r], ext[s])
+        sep = torch.maximum(sep, k.gap)
+        normal_local = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, r], normal)
+        closing = -(k.dvel * normal).sum(-1, keepdim=True) * dt
+        toi = torch.where(
+            closing > 1e-9,
+            (sep / closing.clamp(min=1e-9)).clamp(-1.0, _TOI_NONE),
+            torch.full_like(sep, _TOI_NONE),
+        )
+        lever = ext[r] * torch.tanh(normal_local * 20.0)
+        edges = torch.cat(
+            [
+                edges,
+                sep / length,
+                normal,
+                normal_local,
+                closing / length,
+                (sep - closing) / length,
+                toi,
+                lever / length,
+            ],
+            dim=-1,
         )
         return nodes, edges
 
