@@ -44,6 +44,7 @@ from agent.pixel_learner import PixelLearner, pixel_view
 from agent.probes import ensure_probe_set
 from agent.progress import Progress
 from agent.report import write_run_report_or_warn
+from agent.resume_rules import run_defaults, unread_settings
 from agent.run_dir import config_hash, lock_run_dir, open_run_dir, write_json_atomic
 from agent.schedule import eval_steps
 from envs.scene import ContactSceneEnv
@@ -97,7 +98,9 @@ def build_run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool] | 
     torch.manual_seed(cfg.seed)
     if opened is None:
         run_dir = run_dir_of(cfg, resolved)
-        opened = open_run_dir(run_dir.parent, run_dir.name, resolved, cfg.seed)
+        opened = open_run_dir(
+            run_dir.parent, run_dir.name, resolved, cfg.seed, unread_settings(cfg), run_defaults()
+        )
     run_dir, resumed = opened
     pixels = cfg.loop.observation == "pixels"
     parts = build_parts(
@@ -167,7 +170,9 @@ def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
     """
     run_dir = run_dir_of(cfg, resolved)
     with lock_run_dir(run_dir):  # RunDirBusy at once if another process runs it
-        opened = open_run_dir(run_dir.parent, run_dir.name, resolved, cfg.seed)
+        opened = open_run_dir(
+            run_dir.parent, run_dir.name, resolved, cfg.seed, unread_settings(cfg), run_defaults()
+        )
         if opened[1] and _finished(cfg, run_dir):
             return run_dir
         return _run(cfg, resolved, opened, announce)

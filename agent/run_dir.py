@@ -22,7 +22,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -101,6 +101,8 @@ class RunDirBusy(RunDirError):
 
 
 LOCK_FILE = ".lock"
+#: config keys that say where a run folder lies, not what runs in it
+LOCATION_KEYS = ("out_dir", "run_name")
 #: what a started run leaves in its folder: with any of these, a missing config.yaml is damage
 RUN_OUTPUTS = (
     "data",
@@ -216,33 +218,121 @@ def config_hash(config: DictConfig) -> str:
     return hashlib.sha256(OmegaConf.to_yaml(config, resolve=True).encode()).hexdigest()[:10]
 
 
-def open_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int) -> tuple[Path, bool]:
+def config_differences(old_text: str, new: DictConfig) -> dict[str, list[str]]:
+    """The dotted keys in which a saved config's text and ``new`` differ, as
+    ``{"changed": [...], "added": [...], "removed": [...]}`` (``added``: in ``new`` only).
+    A list, or a mapping on one side and a value on the other, is one key."""
+
+    def flat(node: Any, prefix: str = "") -> dict[str, Any]:
+        if not isinstance(node, dict) or not node:
+            return {prefix: node}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out.update(flat(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+
+    old = flat(OmegaConf.to_container(OmegaConf.create(old_text), resolve=False))
+    now = flat(OmegaConf.to_container(new, resolve=True))
+    return {
+        "changed": sorted(k for k in old.keys() & now.keys() if old[k] != now[k]),
+        "added": sorted(now.keys() - old.keys()),
+        "removed": sorted(old.keys() - now.keys()),
+    }
+
+
+def check_resumable(
+    saved: Path,
+    config: DictConfig,
+    unread: Callable[[str], bool] | None = None,
+    defaults: DictConfig | None = None,
+) -> None:
+    """Check that a run folder's saved ``config.yaml`` holds the settings of ``config``,
+    where these differences do not count:
+
+    * settings the run never reads (``unread(dotted_key)`` is true; e.g. ``agent.seek.*`` in a
+      run of the ``random`` source), changed, added or removed;
+    * where the folder lies (:data:`LOCATION_KEYS`: a folder moved elsewhere resumes there);
+    * settings newer than the run (in ``config``, not in the saved one) at their value in
+      ``defaults`` (the schema's defaults: a new setting is added with the behaviour that was
+      there before it). Set to anything else they count.
+
+    Those are named in a warning on stderr; the saved file is left as it is (it describes the
+    data the run holds).
+
+    Raises:
+        RunConfigChanged: any other difference, naming the keys and showing the diff.
+        RunDirError: the saved file is unreadable or not a config.
+    """
+    old = read_config_text(saved)
+    text = OmegaConf.to_yaml(config, resolve=True)
+    if old == text:
+        return
+    diffs = config_differences(old, config)
+    missing = object()
+
+    def at_default(key: str) -> bool:
+        if defaults is None:
+            return False
+        default = OmegaConf.select(defaults, key, default=missing)
+        return default is not missing and default == OmegaConf.select(config, key)
+
+    quiet = {  # differences that do not change what the run does
+        kind: [k for k in keys if k in LOCATION_KEYS or (unread is not None and unread(k))]
+        for kind, keys in diffs.items()
+    }
+    newer = [k for k in diffs["added"] if k not in quiet["added"] and at_default(k)]
+    blocking = sorted(
+        k
+        for kind, keys in diffs.items()
+        for k in keys
+        if k not in quiet[kind] and not (kind == "added" and k in newer)
+    )
+    if blocking:
+        diff = "".join(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                str(saved),
+                "this command",
+            )
+        )
+        raise RunConfigChanged(
+            f"{saved.parent} was started with another config (differing: {blocking}); resume "
+            f"it with the same command, or choose another run_name. Difference:\n{diff}"
+        )
+    notes = []
+    if newer:
+        notes.append(f"settings newer than the run, at their defaults: {newer}")
+    if ignored := sorted(k for keys in quiet.values() for k in keys):
+        notes.append(
+            "settings that do not change this run (never read, or where the folder lies), "
+            f"differing: {ignored}"
+        )
+    print(f"resuming {saved.parent}: its config.yaml is kept; " + "; ".join(notes), file=sys.stderr)
+
+
+def open_run_dir(
+    parent: str | Path,
+    name: str,
+    config: DictConfig,
+    seed: int,
+    unread: Callable[[str], bool] | None = None,
+    defaults: DictConfig | None = None,
+) -> tuple[Path, bool]:
     """Open ``parent/name`` for a resumable run; return ``(run_dir, resumed)``.
 
-    A new folder gets ``config.yaml`` and ``run.json``. An existing one is resumed only if its
-    ``config.yaml`` is the same config; otherwise :class:`RunConfigChanged` shows the
+    A new folder gets ``config.yaml`` and ``run.json``. An existing one is resumed if its
+    ``config.yaml`` holds the same settings (:func:`check_resumable`, with ``unread`` and
+    ``defaults``); otherwise :class:`RunConfigChanged` names the keys and shows the
     difference, before any work starts. A folder holding run outputs (``data/``, checkpoints,
     metrics, summary) without a readable ``config.yaml`` raises :class:`RunDirError`.
     """
     run_dir = Path(parent) / name
     saved = run_dir / "config.yaml"
-    text = OmegaConf.to_yaml(config, resolve=True)
     if saved.exists() or saved.is_symlink():
-        old = read_config_text(saved)
-        if old != text:
-            diff = "".join(
-                difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    str(saved),
-                    "this command",
-                )
-            )
-            raise RunConfigChanged(
-                f"{run_dir} was started with another config; resume it with the same command, or "
-                f"choose another run_name. Difference:\n{diff}"
-            )
+        check_resumable(saved, config, unread, defaults)
         return run_dir, True
+    text = OmegaConf.to_yaml(config, resolve=True)
     found = [n for n in RUN_OUTPUTS if (run_dir / n).exists()]
     if found:
         raise RunDirError(

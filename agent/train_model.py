@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from agent.config import ConfigError, TrainModelConfig
@@ -80,7 +80,9 @@ def _train_model(cfg: TrainModelConfig, resolved: DictConfig) -> Path:
     env.close()
 
     name = cfg.run_name or f"train-model-{cfg.env.name}-{config_hash(resolved)}"
-    run_dir, resumed = open_run_dir(cfg.out_dir, name, resolved, cfg.seed)
+    run_dir, resumed = open_run_dir(
+        cfg.out_dir, name, resolved, cfg.seed, defaults=OmegaConf.structured(TrainModelConfig)
+    )
     torch.set_num_threads(cfg.train.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)

@@ -77,6 +77,10 @@ class ExplorerSpec:
         mixable: ``loop.passive_fraction`` may mix passive episodes into its run.
         uniform_random: acts uniformly at random like the warm-up, so parallel collectors
             (``loop.collectors``) may collect its whole budget, not only the warm-up.
+        reads: the ``agent.*`` settings it reads besides ``agent.name`` (e.g. ``("seek",)``
+            for ``agent.seek.*``); a run resumes whatever the others say
+            (:func:`agent.run.unread_settings`). ``None``: all of them (the safe default for an
+            explorer registered from outside).
     """
 
     build: ExplorerBuilder | Callable[..., Any] | str
@@ -84,6 +88,7 @@ class ExplorerSpec:
     behaviour_policy: bool = False
     mixable: bool = False
     uniform_random: bool = False
+    reads: tuple[str, ...] | None = None
 
     def builder(self) -> Callable[..., Any]:
         """``build``, imported if it is a ``"module:function"`` string."""
@@ -95,18 +100,27 @@ class ExplorerSpec:
 EXPLORERS: Registry[ExplorerSpec] = Registry(
     "agent.name",
     {
-        "mpc": ExplorerSpec("agent.explorers.base:build_mpc", mixable=True),
-        "seek": ExplorerSpec("agent.explorers.seek:build_seek", mixable=True),
-        "ppo": ExplorerSpec("agent.explorers.sb3:build_ppo", steps_env=True),
-        "sac": ExplorerSpec("agent.explorers.sb3:build_sac", steps_env=True),
+        "mpc": ExplorerSpec("agent.explorers.base:build_mpc", mixable=True, reads=("mpc",)),
+        "seek": ExplorerSpec("agent.explorers.seek:build_seek", mixable=True, reads=("seek",)),
+        "ppo": ExplorerSpec(
+            "agent.explorers.sb3:build_ppo",
+            steps_env=True,
+            reads=("sb3_n_steps", "sb3_batch_size"),
+        ),
+        "sac": ExplorerSpec(
+            "agent.explorers.sb3:build_sac",
+            steps_env=True,
+            reads=("sb3_batch_size", "sb3_learning_starts", "sb3_train_freq"),
+        ),
         "random": ExplorerSpec(
             "agent.explorers.base:build_random",
             behaviour_policy=True,
             mixable=True,
             uniform_random=True,
+            reads=(),
         ),
         "demonstrator": ExplorerSpec(
-            "agent.explorers.base:build_demonstrator", behaviour_policy=True
+            "agent.explorers.base:build_demonstrator", behaviour_policy=True, reads=()
         ),
     },
 )

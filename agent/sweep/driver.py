@@ -23,7 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agent.run_dir import RunConfigChanged, write_json_atomic
+from agent.resume_rules import run_defaults, unread_settings
+from agent.run_dir import RunConfigChanged, check_resumable, write_json_atomic
 from agent.sweep.cluster import ClusterError, check_shared_storage, cluster_cpus, connect
 from agent.sweep.config import SweepConfig
 from agent.sweep.grid import Grid, Trial, build_trials, parse_grid, spec_json
@@ -53,11 +54,14 @@ def trial_state(trial: Trial) -> str:
     """``"done"`` (``summary.json`` of this very config), ``"resume"`` (a checkpoint) or
     ``"new"``."""
     saved = trial.run_dir / "config.yaml"
-    if saved.exists() and saved.read_text() != trial.config_yaml():
-        raise RunConfigChanged(
-            f"trial {trial.name}: {trial.run_dir} was made with another config (see its "
-            "config.yaml); remove that folder to rerun the trial, or set sweep.out_dir=..."
-        )
+    if saved.exists():  # the rule contactlab run resumes by (agent.resume_rules)
+        try:
+            check_resumable(saved, trial.resolved, unread_settings(trial.cfg), run_defaults())
+        except RunConfigChanged as exc:
+            raise RunConfigChanged(
+                f"trial {trial.name}: {exc}\nRemove that folder to rerun the trial, or set "
+                "sweep.out_dir=..."
+            ) from None
     if saved.exists() and (trial.run_dir / "summary.json").exists():
         return "done"
     if saved.exists() and (trial.run_dir / "checkpoint.pt").exists():

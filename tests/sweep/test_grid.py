@@ -13,7 +13,7 @@ from agent.config import ConfigError
 from agent.run_dir import RunConfigChanged
 from agent.sweep.cluster import ClusterError
 from agent.sweep.config import SweepConfig
-from agent.sweep.driver import check_fits, plan_sweep, run_sweep
+from agent.sweep.driver import check_fits, plan_sweep, run_sweep, trial_state
 from agent.sweep.grid import parse_grid, trial_name
 from agent.sweep.results import format_table, trial_row
 
@@ -108,6 +108,24 @@ def test_a_trial_folder_from_another_config_is_refused_before_ray(
     (sweep_dir / trials[1].name / "config.yaml").write_text("budget: 5\n")
     with pytest.raises(RunConfigChanged, match="seed-1"):
         run_sweep(SweepConfig(), ["seed=0,1", "experiment=debug"])
+
+
+def test_a_trial_folder_differing_in_what_its_run_never_reads_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the rule contactlab run resumes by: a random-action trial never reads agent.seek.*
+    monkeypatch.chdir(tmp_path)
+    overrides = ["seed=0,1", "experiment=debug", "source=random"]
+    _, sweep_dir, trials = plan_sweep(SweepConfig(), overrides)
+    saved = trials[1].config_yaml().replace("standoff: 0.005", "standoff: 0.03")
+    assert saved != trials[1].config_yaml()
+    (sweep_dir / trials[1].name).mkdir(parents=True)
+    (sweep_dir / trials[1].name / "config.yaml").write_text(saved)
+    assert trial_state(trials[1]) == "new"  # no checkpoint yet: starts, in its folder
+    saved = saved.replace("name: random", "name: seek")  # what the explorer is: refused
+    (sweep_dir / trials[1].name / "config.yaml").write_text(saved)
+    with pytest.raises(RunConfigChanged, match=r"seed-1.*agent.name"):
+        trial_state(trials[1])
 
 
 def test_table_shows_axes_metrics_and_status() -> None:

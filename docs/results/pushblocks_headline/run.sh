@@ -32,9 +32,7 @@ if ! made=$($CL probe make env=$ENV 2>&1); then
 fi
 job() {  # job SOURCE SEED: the run that `contactlab compare` issues for it
   # A finished run (its summary.json written) is kept as it is, like `contactlab compare`
-  # keeps it, and so is its log: `contactlab run` would refuse to resume a run whose config
-  # differs in a setting that source never reads (random and video_states runs made before
-  # the seek fix carry the old agent.seek settings) and exit non-zero.
+  # keeps it, and so is its log (re-running it would only print "finished already").
   if [ -f "runs/$NAME/runs/$1-s$2/summary.json" ]; then echo "$1-s$2 finished: kept"; return 0; fi
   local over="source=$1"
   case $1 in mix*) over="source=active loop.passive_fraction=$(awk "BEGIN{print ${1#mix}/100}")";; esac

@@ -1,0 +1,37 @@
+"""Which settings a run may differ in from its saved ``config.yaml`` and still resume
+(:func:`agent.run_dir.open_run_dir`), for ``contactlab run`` and the trials of a sweep.
+Torch-free, so a sweep checks its trial folders before anything heavy is imported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from agent.config import RunConfig
+from agent.explorers.registry import EXPLORERS
+
+
+def run_defaults() -> DictConfig:
+    """The run schema's own defaults: a setting newer than a saved run resumes at these."""
+    return OmegaConf.structured(RunConfig)
+
+
+def unread_settings(cfg: RunConfig) -> Callable[[str], bool]:
+    """Whether a dotted config key is one this run never reads, so a saved config may differ
+    in it and the run still resume (:func:`agent.run_dir.open_run_dir`): the ``agent.*``
+    settings of explorers other than ``agent.name`` (``ExplorerSpec.reads``) and ``pixels.*``
+    in a run that does not observe pixels."""
+    reads = EXPLORERS.get(cfg.agent.name).reads
+    pixels = cfg.loop.observation == "pixels"
+
+    def unread(key: str) -> bool:
+        group, _, rest = key.partition(".")
+        if group == "pixels":
+            return not pixels
+        if group == "agent" and rest and reads is not None:
+            setting = rest.split(".")[0]
+            return setting != "name" and setting not in reads
+        return False
+
+    return unread

@@ -1,0 +1,104 @@
+"""Which config differences a resumed run accepts (``agent.run_dir.open_run_dir``): settings
+the run never reads, where its folder lies and settings newer than it at their defaults resume
+it; everything else is refused, naming the keys. Real Hydra composition, real folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from agent.config import RunConfig
+from agent.config.load import load_config
+from agent.resume_rules import run_defaults, unread_settings
+from agent.run_dir import RunConfigChanged, open_run_dir
+
+
+def start(tmp_path: Path, *overrides: str) -> Path:
+    """A run folder as ``contactlab run`` leaves it once started with ``overrides``."""
+    cfg, resolved = load_config("run", RunConfig, ["run_name=r", *overrides])
+    run_dir, resumed = open_run_dir(tmp_path, "r", resolved, cfg.seed)
+    assert not resumed
+    (run_dir / "data").mkdir()  # something collected
+    return run_dir
+
+
+def reopen(tmp_path: Path, *overrides: str) -> tuple[Path, bool]:
+    cfg, resolved = load_config("run", RunConfig, ["run_name=r", *overrides])
+    return open_run_dir(tmp_path, "r", resolved, cfg.seed, unread_settings(cfg), run_defaults())
+
+
+def test_the_same_config_resumes(tmp_path: Path) -> None:
+    start(tmp_path, "source=active")
+    assert reopen(tmp_path, "source=active") == (tmp_path / "r", True)
+
+
+def test_settings_of_another_explorer_do_not_block_a_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = start(tmp_path, "source=random")
+    saved = (run_dir / "config.yaml").read_text()
+    # a random run never reads agent.seek or agent.mpc (e.g. the seek fix changed their
+    # defaults after the run began)
+    assert reopen(tmp_path, "source=random", "agent.seek.standoff=0.02", "agent.mpc.horizon=3")[1]
+    err = capsys.readouterr().err
+    assert "agent.seek.standoff" in err and "agent.mpc.horizon" in err
+    assert (run_dir / "config.yaml").read_text() == saved  # it describes the data held
+
+
+def test_a_setting_the_explorer_reads_blocks_a_resume(tmp_path: Path) -> None:
+    run_dir = start(tmp_path, "source=active")  # seek, the default explorer
+    with pytest.raises(RunConfigChanged, match=r"differing: \['agent.seek.standoff'\]"):
+        reopen(tmp_path, "source=active", "agent.seek.standoff=0.02")
+    assert reopen(tmp_path, "source=active", "agent.mpc.horizon=3")[1]  # mpc's: never read
+    with pytest.raises(RunConfigChanged, match="agent.name"):
+        reopen(tmp_path, "source=active", "agent=mpc")
+    assert (run_dir / "data").is_dir()  # nothing collected is touched
+
+
+def test_pixel_settings_count_only_for_a_pixel_run(tmp_path: Path) -> None:
+    start(tmp_path, "source=video_states")
+    assert reopen(tmp_path, "source=video_states", "pixels.size=32")[1]
+    other = tmp_path / "px"
+    other.mkdir()
+    start(other, "source=video_pixels")
+    with pytest.raises(RunConfigChanged, match="pixels.size"):
+        reopen(other, "source=video_pixels", "pixels.size=32")
+
+
+def test_a_moved_run_folder_resumes_where_it_is(tmp_path: Path) -> None:
+    start(tmp_path, "source=active", "out_dir=/somewhere/else")
+    assert reopen(tmp_path, "source=active", f"out_dir={tmp_path}")[1]
+
+
+def drop_key(run_dir: Path, group: str, key: str) -> None:
+    """Rewrite the saved config as code from before ``group.key`` existed wrote it."""
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    del saved[group][key]
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+
+
+def test_a_setting_newer_than_the_run_resumes_only_at_its_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = start(tmp_path, "source=active")
+    drop_key(run_dir, "world_model", "contact_features")
+    assert OmegaConf.select(run_defaults(), "world_model.contact_features") is False
+    assert reopen(tmp_path, "source=active")[1]
+    assert "newer than the run, at their defaults: ['world_model.contact_features']" in (
+        capsys.readouterr().err
+    )
+    # set to anything but its default it would change the run: refused
+    with pytest.raises(RunConfigChanged, match="world_model.contact_features"):
+        reopen(tmp_path, "source=active", "world_model.contact_features=true")
+
+
+def test_a_setting_the_code_no_longer_has_blocks_a_resume(tmp_path: Path) -> None:
+    run_dir = start(tmp_path, "source=active")
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    saved["loop"]["retired_option"] = 3
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    with pytest.raises(RunConfigChanged, match="loop.retired_option"):
+        reopen(tmp_path, "source=active")
