@@ -5,9 +5,11 @@
 # agent teaches it"), then `contactlab train-model` for each model x dataset x seed, and
 # summarize.py. Run from the repository root after .ci/setup. Resumable: re-running skips
 # finished datasets and continues unfinished trainings from their checkpoints.
-#   SCENES, SEEDS, DATASETS, OLD_MODELS, UPDATES, BATCH, JOBS, OUT and RUNS override the
+#   SCENES, SEEDS, DATASETS, MODEL, OLD_MODELS, UPDATES, BATCH, JOBS, OUT and RUNS override the
 #   defaults below (e.g. SEEDS="1 2" OLD_MODELS="" DATASETS=probe-100000 adds two seeds of the
-#   default model on the 100k set and nothing else).
+#   default model on the 100k set and nothing else; MODEL=graph_contact OLD_MODELS="" trains
+#   that variant of the graph model, configs/world_model/graph_contact.yaml, on the same
+#   protocol).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/wm_vs_physics}
@@ -18,6 +20,7 @@ BATCH=${BATCH:-128}
 JOBS=${JOBS:-2}
 RUNS=${RUNS:-$OUT/runs}
 DATASETS=${DATASETS:-"probe-100000 random-20000 probe-20000"}  # the default model's training sets
+MODEL=${MODEL:-graph}  # configs/world_model/<MODEL>.yaml: the default model, or a graph variant
 OLD_MODELS=${OLD_MODELS-"mlp interaction"}  # trained on probe-100000 with the first seed
 # The old models keep the protocol they were measured with before: 3,000 updates, constant lr.
 OLD_PROTOCOL="train.updates=3000 world_model.lr_decay_updates=0"
@@ -40,7 +43,7 @@ collect() {  # scene policy steps
 
 train() {  # scene model data seed
   local protocol="train.updates=$UPDATES"
-  [ "$2" = graph ] || protocol=$OLD_PROTOCOL
+  case $2 in graph*) ;; *) protocol=$OLD_PROTOCOL;; esac
   # shellcheck disable=SC2086  # LABELS and protocol are lists of overrides
   $CL train-model env="$1" $LABELS world_model="$2" dataset="$OUT/data/$1-$3" seed="$4" \
     $protocol train.batch_size="$BATCH" train.eval_every=500 \
@@ -61,7 +64,7 @@ for scene in $SCENES; do
   # dataset); the old models (mlp, interaction) on the 100k set with the first seed
   jobs=()
   for seed in $SEEDS; do
-    for data in $DATASETS; do jobs+=("$scene graph $data $seed"); done
+    for data in $DATASETS; do jobs+=("$scene $MODEL $data $seed"); done
   done
   first=${SEEDS%% *}
   for model in $OLD_MODELS; do jobs+=("$scene $model probe-100000 $first"); done
