@@ -129,7 +129,9 @@ def compare(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) 
     """Run every planned run that is not finished, then write the summary, table and plots."""
     ident = identity(resolved)
     name = compare_folder(cfg, resolved, run_overrides).name
-    folder, _ = open_run_dir(cfg.out_dir, name, ident, seed=0)
+    # a comparison folder from before a setting existed resumes at that setting's default
+    defaults = identity(OmegaConf.structured(CompareConfig))
+    folder, _ = open_run_dir(cfg.out_dir, name, ident, seed=0, defaults=defaults)
     (folder / "run_overrides.txt").write_text("\n".join(run_overrides) + "\n")
     write_json_atomic(
         folder / "compare.json",

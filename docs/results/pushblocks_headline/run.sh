@@ -22,6 +22,10 @@ SOURCES=${SOURCES:-"random video_states video_pixels active mix50"}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
 ENV=${ENV:-push_blocks}
 NAME=${NAME:-pushblocks_headline}
+# More overrides for every run, e.g. RUN_OVERRIDES="world_model=graph_contact" (with another
+# NAME): given to each `contactlab run`, and to the final compare as run.<override>.
+RUN_OVERRIDES=${RUN_OVERRIDES:-}
+BASELINE=${BASELINE:-random}  # the compare's baseline source (one of SOURCES)
 CL=$PWD/.venv/bin/contactlab
 mkdir -p "$OUT/logs"
 cd "$OUT"
@@ -36,12 +40,16 @@ job() {  # job SOURCE SEED: the run that `contactlab compare` issues for it
   if [ -f "runs/$NAME/runs/$1-s$2/summary.json" ]; then echo "$1-s$2 finished: kept"; return 0; fi
   local over="source=$1"
   case $1 in mix*) over="source=active loop.passive_fraction=$(awk "BEGIN{print ${1#mix}/100}")";; esac
-  $CL run $over env=$ENV seed=$2 budget=20000 out_dir=runs/$NAME/runs run_name=$1-s$2 \
-    > logs/$NAME-$1-s$2.txt 2>&1
+  # shellcheck disable=SC2086  # RUN_OVERRIDES is a list of overrides
+  $CL run $over env=$ENV $RUN_OVERRIDES seed=$2 budget=20000 out_dir=runs/$NAME/runs \
+    run_name=$1-s$2 > logs/$NAME-$1-s$2.txt 2>&1
 }
-export -f job; export CL ENV NAME
+export -f job; export CL ENV NAME RUN_OVERRIDES
 for s in $SEEDS; do for src in $SOURCES; do echo "$src $s"; done; done \
   | xargs -P 2 -L 1 bash -c 'job "$0" "$1"'
 [ "${SUMMARISE:-1}" = 1 ] || exit 0
 list=$(echo $SOURCES | tr ' ' ','); n=$(( $(echo $SEEDS | tr ' ' '\n' | sort -n | tail -1) + 1 ))
-$CL compare sources=[$list] seeds=$n budget=20000 run.env=$ENV name=$NAME
+extra=$(for o in $RUN_OVERRIDES; do printf ' run.%s' "$o"; done)
+# shellcheck disable=SC2086
+$CL compare sources=[$list] baseline=$BASELINE seeds=$n budget=20000 run.env=$ENV $extra \
+  name=$NAME

@@ -48,7 +48,7 @@ train() {  # scene model data seed
   $CL train-model env="$1" $LABELS world_model="$2" dataset="$OUT/data/$1-$3" seed="$4" \
     $protocol train.batch_size="$BATCH" train.eval_every=500 \
     train.checkpoint_every=500 probe.root="$OUT/probes" out_dir="$RUNS" \
-    run_name="$1-$2-$3-s$4" > "$RUNS/$1-$2-$3-s$4.log" 2>&1
+    run_name="$1-$2-$3-s$4" >> "$RUNS/$1-$2-$3-s$4.log" 2>&1  # appended: a re-run keeps the log
 }
 export -f train
 export OUT RUNS UPDATES BATCH CL LABELS OLD_PROTOCOL
