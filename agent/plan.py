@@ -83,7 +83,8 @@ def finished_speed(run_dir: Path) -> float | None:
 def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
     """``(seconds per env step, seconds per run)`` of ``item``'s config, measured in a
     temporary folder: ``2 * steps`` env steps (``steps`` of warm-up, ``steps`` of its
-    explorer) plus one probe evaluation spread over the real run's evaluation schedule; the
+    explorer; the evaluations the short run makes on its way are not counted in them) plus one
+    probe evaluation spread over the real run's evaluation schedule; the
     fixed cost is building the run and writing its report. The real run's folder is not
     touched (the scene's probe set is built if missing: the run needs it anyway)."""
     from agent.loop import run_loop
@@ -111,7 +112,10 @@ def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
                 )
             else:
                 _run_sb3(r, _no_op)
-            per_step = (time.perf_counter() - start) / (2 * steps)
+            # The short run evaluates too (after its warm-up and at its end): that time is
+            # counted once, below, over the real run's evaluation schedule.
+            looped = time.perf_counter() - start - r.learner.eval_seconds
+            per_step = looped / (2 * steps)
             start = time.perf_counter()
             r.learner.evaluate()
             per_eval = time.perf_counter() - start

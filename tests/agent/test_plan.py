@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import yaml
+
+from agent.config import RunConfig, load_config
+from agent.learner import ActiveLearner
+from agent.plan import PlanItem, calibrate
+from agent.schedule import eval_steps
 
 
 def contactlab(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -80,3 +87,28 @@ def test_sweep_dry_run_prints_the_trials(tmp_path: Path) -> None:
     assert "2 runs: 0 reused, 2 to run (1200 env steps)" in out.stdout
     assert "estimated wall time: ~0:" in out.stdout
     assert not (tmp_path / "sweeps").exists()
+
+
+def test_calibration_counts_the_probe_evaluations_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short calibration run evaluates on its way (after its warm-up, at its end); that
+    time is not per-step time: the evaluation enters once, over the real run's schedule. It
+    was counted in the steps too, which made a 20k-step run's estimate several times too long.
+    Evaluations are made 2 s slower here, so double counting would add 2 x 2 s over 100
+    steps, 24 s over the 600-step budget."""
+    monkeypatch.chdir(tmp_path)
+    cfg, resolved = load_config("run", RunConfig, ["experiment=debug", "source=random"])
+    slow, steps = 2.0, 50
+    evaluate = ActiveLearner.evaluate
+
+    def slow_evaluate(self: ActiveLearner) -> dict[str, float]:
+        time.sleep(slow)
+        return evaluate(self)
+
+    monkeypatch.setattr(ActiveLearner, "evaluate", slow_evaluate)
+    per_step, fixed = calibrate(PlanItem("r", "r", cfg, resolved, tmp_path / "r"), steps=steps)
+    n_evals = len(eval_steps(cfg.loop, cfg.budget))
+    counted_twice = 2 * slow * cfg.budget / (2 * steps)
+    assert slow * n_evals < per_step * cfg.budget < slow * n_evals + counted_twice / 2
+    assert fixed > 0
