@@ -1,8 +1,8 @@
 """World-model training throughput: our guarded trainer vs a bare torch loop of the same network.
 
 For every model kind (graph, the default, with its settings from
-``configs/world_model/graph.yaml``; mlp and interaction) and objective (reconstructive, jepa;
-graph: reconstructive only), runs in
+``configs/world_model/graph.yaml``; its variant ``graph_contact.yaml``; mlp and interaction)
+and objective (reconstructive, jepa; graph: reconstructive only), runs in
 alternating rounds in one process (so machine noise hits both sides alike), on the same
 pre-sampled batches of the toy scene:
 
@@ -61,15 +61,25 @@ def time_bare(
     return time.perf_counter() - start
 
 
+def preset(name: str) -> dict:
+    """``configs/world_model/<name>.yaml`` with the presets its ``defaults`` list names
+    merged under it (as Hydra composes it)."""
+    node = OmegaConf.load(_CONFIGS / f"{name}.yaml")
+    merged = OmegaConf.create()
+    for base in node.pop("defaults", []):
+        merged = OmegaConf.merge(merged, preset(base) if base != "_self_" else node)
+    merged = OmegaConf.merge(merged, node)
+    return OmegaConf.to_container(merged)  # type: ignore[return-value]
+
+
 def bench(kind: str, objective: str, args: argparse.Namespace) -> dict[str, float | str]:
     layout = toy_layout(n_objects=args.objects)
     rep = Replay(100_000, layout.obs_dim, 2, layout.n_entities, np.random.default_rng(0))
     rep.extend(toy_transitions(40, 50, np.random.default_rng(1), n_objects=args.objects))
     batches = [rep.sample_sequences(args.batch, args.horizon) for _ in range(args.updates)]
     torch.manual_seed(0)
-    if kind == "graph":  # the run default, as configured
-        preset = OmegaConf.to_container(OmegaConf.load(_CONFIGS / "graph.yaml"))
-        cfg = WorldModelConfig(**{**preset, "horizon": args.horizon})  # type: ignore[arg-type]
+    if kind.startswith("graph"):  # the run default and its variant, as configured
+        cfg = WorldModelConfig(**{**preset(kind), "horizon": args.horizon})
     else:
         cfg = WorldModelConfig(kind=kind, objective=objective, horizon=args.horizon)
     ours_model = build_model(cfg, layout, 2, dt=DT)
@@ -112,17 +122,17 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    rows = [bench("graph", "reconstructive", args)] + [
+    rows = [bench(g, "reconstructive", args) for g in ("graph", "graph_contact")] + [
         bench(kind, objective, args)
         for kind in ("mlp", "interaction")
         for objective in ("reconstructive", "jepa")
     ]
-    header = f"{'model':<12}{'objective':<16}{'ours upd/s':>11}{'bare upd/s':>11}"
+    header = f"{'model':<14}{'objective':<16}{'ours upd/s':>11}{'bare upd/s':>11}"
     header += f"{'ours trans/s':>14}{'bare trans/s':>14}{'ratio':>8}"
     print(header)
     for r in rows:
         print(
-            f"{r['model']:<12}{r['objective']:<16}{r['ours_updates_s']:>11.2f}"
+            f"{r['model']:<14}{r['objective']:<16}{r['ours_updates_s']:>11.2f}"
             f"{r['bare_updates_s']:>11.2f}{r['ours_transitions_s']:>14.0f}"
             f"{r['bare_transitions_s']:>14.0f}{r['ratio']:>8.3f}"
         )
