@@ -28,7 +28,8 @@ from typing import cast
 from omegaconf import DictConfig, OmegaConf
 
 from agent.config import ConfigError, RunConfig, load_config
-from agent.run_dir import config_hash, open_run_dir, write_json_atomic
+from agent.resume_rules import run_defaults, unread_settings
+from agent.run_dir import check_resumable, config_hash, open_run_dir, write_json_atomic
 from agent.sweep.config import RaySettings
 
 SOURCES = ("random", "active", "video_states", "video_pixels", "video_random")
@@ -96,7 +97,16 @@ class PlannedRun:
 
 
 def plan_runs(cfg: CompareConfig, run_overrides: list[str], runs_dir: Path) -> list[PlannedRun]:
-    """Compose and validate the config of every source x seed (no env or model is built)."""
+    """Compose and validate the config of every source x seed (no env or model is built).
+
+    A run folder that exists already must hold the same settings, by the rule a run resumes
+    by (:func:`agent.run_dir.check_resumable`), finished or not: a comparison never puts a
+    finished run of another config beside new ones (say, after the code's defaults changed).
+
+    Raises:
+        ConfigError: a bad config, naming the source and seed.
+        RunConfigChanged: a run folder of another config, naming it and the keys.
+    """
     planned = []
     for source in cfg.sources:
         for seed in range(cfg.seeds):
@@ -108,6 +118,9 @@ def plan_runs(cfg: CompareConfig, run_overrides: list[str], runs_dir: Path) -> l
                 run_cfg, resolved = load_config("run", RunConfig, overrides)
             except ConfigError as exc:
                 raise ConfigError(f"run config of source={source} seed={seed}: {exc}") from None
+            saved = runs_dir / f"{source}-s{seed}" / "config.yaml"
+            if saved.exists() or saved.is_symlink():
+                check_resumable(saved, resolved, unread_settings(run_cfg), run_defaults())
             planned.append(PlannedRun(source, seed, run_cfg, resolved))
     return planned
 

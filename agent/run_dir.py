@@ -194,15 +194,37 @@ def read_config_text(path: Path) -> str:
         raise RunDirError(f"{path}: cannot read it ({exc.strerror})") from None
     try:
         loaded = OmegaConf.create(text)
-    except (yaml.YAMLError, OmegaConfBaseException, ValueError) as exc:
+    # AssertionError: OmegaConf's answer to a bare scalar; RecursionError: absurd nesting
+    except (
+        yaml.YAMLError,
+        OmegaConfBaseException,
+        ValueError,
+        AssertionError,
+        RecursionError,
+    ) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RunDirError(
             f"{path}: not a contactlab config (plain YAML, no tags such as !!python/...): "
             f"{first[:200]}"
         ) from None
-    if not isinstance(loaded, DictConfig):
-        raise RunDirError(f"{path}: not a contactlab config (a YAML mapping of keys)")
+    if not isinstance(loaded, DictConfig) or len(loaded) == 0:
+        raise RunDirError(
+            f"{path}: not a contactlab config (a non-empty YAML mapping of keys): restore it, "
+            "or move the run folder away"
+        )
+    if dotted := _dotted_keys(OmegaConf.to_container(loaded, resolve=False)):
+        raise RunDirError(
+            f"{path}: not a contactlab config (no key of one holds a dot): {dotted[:3]}"
+        )
     return text
+
+
+def _dotted_keys(node: Any) -> list[str]:
+    """Keys holding a dot (or not strings), anywhere in a nested mapping."""
+    if not isinstance(node, dict):
+        return []
+    bad = [str(k) for k in node if not isinstance(k, str) or "." in k]
+    return bad + [k for v in node.values() for k in _dotted_keys(v)]
 
 
 def read_run_config(path: Path) -> DictConfig:
@@ -234,7 +256,11 @@ def config_differences(old_text: str, new: DictConfig) -> dict[str, list[str]]:
     old = flat(OmegaConf.to_container(OmegaConf.create(old_text), resolve=False))
     now = flat(OmegaConf.to_container(new, resolve=True))
     return {
-        "changed": sorted(k for k in old.keys() & now.keys() if old[k] != now[k]),
+        "changed": sorted(
+            k
+            for k in old.keys() & now.keys()
+            if type(old[k]) is not type(now[k]) or old[k] != now[k]
+        ),
         "added": sorted(now.keys() - old.keys()),
         "removed": sorted(old.keys() - now.keys()),
     }
@@ -254,10 +280,13 @@ def check_resumable(
     * where the folder lies (:data:`LOCATION_KEYS`: a folder moved elsewhere resumes there);
     * settings newer than the run (in ``config``, not in the saved one) at their value in
       ``defaults`` (the schema's defaults: a new setting is added with the behaviour that was
-      there before it). Set to anything else they count.
+      there before it). Set to anything else they count. They are added to the saved file
+      (with the values the run goes on with), so a later change of such a default is refused
+      like any other difference. A setting missing because the file lost lines reads the
+      same as a newer one: the warning names it.
 
-    Those are named in a warning on stderr; the saved file is left as it is (it describes the
-    data the run holds).
+    Those are named in a warning on stderr; the rest of the saved file is left as it is (it
+    describes the data the run holds).
 
     Raises:
         RunConfigChanged: any other difference, naming the keys and showing the diff.
@@ -301,14 +330,30 @@ def check_resumable(
             f"it with the same command, or choose another run_name. Difference:\n{diff}"
         )
     notes = []
-    if newer:
-        notes.append(f"settings newer than the run, at their defaults: {newer}")
+    if newer:  # recorded now, so a later change of their default cannot slip in
+        _record_settings(saved, old, config, newer)
+        notes.append(f"settings newer than the run, at their defaults (added to it): {newer}")
     if ignored := sorted(k for keys in quiet.values() for k in keys):
         notes.append(
             "settings that do not change this run (never read, or where the folder lies), "
             f"differing: {ignored}"
         )
-    print(f"resuming {saved.parent}: its config.yaml is kept; " + "; ".join(notes), file=sys.stderr)
+    print(
+        f"resuming {saved.parent}: "
+        + ("; ".join(notes) if notes else "the same settings, written differently"),
+        file=sys.stderr,
+    )
+
+
+def _record_settings(saved: Path, old_text: str, config: DictConfig, keys: list[str]) -> None:
+    """Add ``keys`` (settings newer than the run, at their defaults) with their values in
+    ``config`` to the saved ``config.yaml``, atomically; every other line stays as it was."""
+    loaded = OmegaConf.create(old_text)
+    for key in keys:
+        OmegaConf.update(loaded, key, OmegaConf.select(config, key), force_add=True)
+    tmp = saved.with_name(".config.yaml.tmp")
+    tmp.write_text(OmegaConf.to_yaml(loaded))
+    os.replace(tmp, saved)
 
 
 def open_run_dir(

@@ -10,10 +10,11 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
+from agent.compare import CompareConfig, plan_runs
 from agent.config import RunConfig
 from agent.config.load import load_config
 from agent.resume_rules import run_defaults, unread_settings
-from agent.run_dir import RunConfigChanged, open_run_dir
+from agent.run_dir import RunConfigChanged, RunDirError, open_run_dir
 
 
 def start(tmp_path: Path, *overrides: str) -> Path:
@@ -87,7 +88,7 @@ def test_a_setting_newer_than_the_run_resumes_only_at_its_default(
     drop_key(run_dir, "world_model", "contact_features")
     assert OmegaConf.select(run_defaults(), "world_model.contact_features") is False
     assert reopen(tmp_path, "source=active")[1]
-    assert "newer than the run, at their defaults: ['world_model.contact_features']" in (
+    assert "at their defaults (added to it): ['world_model.contact_features']" in (
         capsys.readouterr().err
     )
     # set to anything but its default it would change the run: refused
@@ -102,3 +103,66 @@ def test_a_setting_the_code_no_longer_has_blocks_a_resume(tmp_path: Path) -> Non
     (run_dir / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
     with pytest.raises(RunConfigChanged, match="loop.retired_option"):
         reopen(tmp_path, "source=active")
+
+
+def test_a_newer_setting_is_recorded_so_a_later_default_cannot_slip_in(tmp_path: Path) -> None:
+    run_dir = start(tmp_path, "source=active")
+    drop_key(run_dir, "world_model", "contact_features")
+    assert reopen(tmp_path, "source=active")[1]  # resumed at the default, false ...
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["world_model"]["contact_features"] is False  # ... and that is on record now
+    # were the default flipped later, the run would be told apart from its record
+    cfg, resolved = load_config(
+        "run", RunConfig, ["run_name=r", "source=active", "world_model.contact_features=true"]
+    )
+    flipped = OmegaConf.create(OmegaConf.to_container(run_defaults()))
+    flipped.world_model.contact_features = True
+    with pytest.raises(RunConfigChanged, match="world_model.contact_features"):
+        open_run_dir(tmp_path, "r", resolved, cfg.seed, unread_settings(cfg), flipped)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("3\n", "not a contactlab config"),  # a bare scalar
+        ("", "non-empty YAML mapping"),  # a crash left it empty
+        ("null\n", "non-empty YAML mapping"),
+        ("[1, 2]\n", "mapping"),
+        ("a: " + "[" * 2000 + "]" * 2000 + "\n", "not a contactlab config"),  # nesting
+        ("loop:\n  warmup: 500\nloop.warmup: 1000\n", "no key of one holds a dot"),
+    ],
+)
+def test_a_damaged_config_is_refused_naming_the_file(
+    tmp_path: Path, text: str, needle: str
+) -> None:
+    run_dir = start(tmp_path, "source=active")
+    (run_dir / "config.yaml").write_text(text)
+    with pytest.raises(RunDirError, match=needle) as err:
+        reopen(tmp_path, "source=active")
+    assert str(run_dir / "config.yaml") in str(err.value)
+    assert (run_dir / "data").is_dir()
+
+
+def test_a_flag_saved_as_a_number_is_a_difference(tmp_path: Path) -> None:
+    run_dir = start(tmp_path, "source=active")
+    text = (run_dir / "config.yaml").read_text()
+    (run_dir / "config.yaml").write_text(
+        text.replace("observe_actions: true", "observe_actions: 1")
+    )
+    with pytest.raises(RunConfigChanged, match="loop.observe_actions"):
+        reopen(tmp_path, "source=active")
+
+
+def test_a_comparison_never_keeps_a_finished_run_of_another_config(tmp_path: Path) -> None:
+    cfg = CompareConfig(sources=["random"], seeds=1, budget=600)
+    runs = tmp_path / "runs"
+    (planned,) = plan_runs(cfg, ["experiment=debug"], runs)
+    folder = runs / planned.name
+    folder.mkdir(parents=True)
+    saved = OmegaConf.to_yaml(planned.resolved, resolve=True)
+    (folder / "config.yaml").write_text(saved.replace("warmup: 200", "warmup: 300"))
+    (folder / "summary.json").write_text("{}")  # finished: compare would have kept it
+    with pytest.raises(RunConfigChanged, match=r"random-s0.*loop.warmup"):
+        plan_runs(cfg, ["experiment=debug"], runs)
+    (folder / "config.yaml").write_text(saved.replace("standoff: 0.005", "standoff: 0.03"))
+    assert plan_runs(cfg, ["experiment=debug"], runs)  # what a random run never reads
