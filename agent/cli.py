@@ -131,7 +131,8 @@ def _cmd_compare(overrides: list[str], print_config: bool, dry_run: bool = False
     container = cast(dict, OmegaConf.to_container(own_resolved, resolve=True))
     resolved = cast(DictConfig, OmegaConf.create({**container, "run_overrides": run_overrides}))
     folder = compare_folder(cfg, resolved, run_overrides)
-    planned = plan_runs(cfg, run_overrides, folder / "runs")  # every run config valid first
+    # every run config valid first; a dry run writes nothing
+    planned = plan_runs(cfg, run_overrides, folder / "runs", record=not dry_run)
     if print_config:
         print(OmegaConf.to_yaml(resolved, resolve=True), end="")
         return 0

@@ -96,12 +96,15 @@ class PlannedRun:
         return f"{self.source}-s{self.seed}"
 
 
-def plan_runs(cfg: CompareConfig, run_overrides: list[str], runs_dir: Path) -> list[PlannedRun]:
+def plan_runs(
+    cfg: CompareConfig, run_overrides: list[str], runs_dir: Path, record: bool = True
+) -> list[PlannedRun]:
     """Compose and validate the config of every source x seed (no env or model is built).
 
     A run folder that exists already must hold the same settings, by the rule a run resumes
-    by (:func:`agent.run_dir.check_resumable`), finished or not: a comparison never puts a
-    finished run of another config beside new ones (say, after the code's defaults changed).
+    by (:func:`agent.run_dir.check_resumable`; ``record=False`` for a dry run, which writes
+    nothing), finished or not: a comparison never puts a finished run of another config
+    beside new ones (say, after the code's defaults changed).
 
     Raises:
         ConfigError: a bad config, naming the source and seed.
@@ -120,7 +123,9 @@ def plan_runs(cfg: CompareConfig, run_overrides: list[str], runs_dir: Path) -> l
                 raise ConfigError(f"run config of source={source} seed={seed}: {exc}") from None
             saved = runs_dir / f"{source}-s{seed}" / "config.yaml"
             if saved.exists() or saved.is_symlink():
-                check_resumable(saved, resolved, unread_settings(run_cfg), run_defaults())
+                check_resumable(
+                    saved, resolved, unread_settings(run_cfg), run_defaults(), record=record
+                )
             planned.append(PlannedRun(source, seed, run_cfg, resolved))
     return planned
 

@@ -271,6 +271,7 @@ def check_resumable(
     config: DictConfig,
     unread: Callable[[str], bool] | None = None,
     defaults: DictConfig | None = None,
+    record: bool = True,
 ) -> None:
     """Check that a run folder's saved ``config.yaml`` holds the settings of ``config``,
     where these differences do not count:
@@ -282,8 +283,8 @@ def check_resumable(
       ``defaults`` (the schema's defaults: a new setting is added with the behaviour that was
       there before it). Set to anything else they count. They are added to the saved file
       (with the values the run goes on with), so a later change of such a default is refused
-      like any other difference. A setting missing because the file lost lines reads the
-      same as a newer one: the warning names it.
+      like any other difference (``record=False``, for a dry run, writes nothing). A setting
+      missing because the file lost lines reads the same as a newer one: the warning names it.
 
     Those are named in a warning on stderr; the rest of the saved file is left as it is (it
     describes the data the run holds).
@@ -331,15 +332,17 @@ def check_resumable(
         )
     notes = []
     if newer:  # recorded now, so a later change of their default cannot slip in
-        _record_settings(saved, old, config, newer)
-        notes.append(f"settings newer than the run, at their defaults (added to it): {newer}")
+        if record:
+            _record_settings(saved, old, config, newer)
+        added = " (added to it)" if record else ""
+        notes.append(f"settings newer than the run, at their defaults{added}: {newer}")
     if ignored := sorted(k for keys in quiet.values() for k in keys):
         notes.append(
             "settings that do not change this run (never read, or where the folder lies), "
             f"differing: {ignored}"
         )
     print(
-        f"resuming {saved.parent}: "
+        f"{saved.parent} is the same run: "
         + ("; ".join(notes) if notes else "the same settings, written differently"),
         file=sys.stderr,
     )

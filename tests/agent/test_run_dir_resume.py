@@ -166,3 +166,19 @@ def test_a_comparison_never_keeps_a_finished_run_of_another_config(tmp_path: Pat
         plan_runs(cfg, ["experiment=debug"], runs)
     (folder / "config.yaml").write_text(saved.replace("standoff: 0.005", "standoff: 0.03"))
     assert plan_runs(cfg, ["experiment=debug"], runs)  # what a random run never reads
+
+
+def test_a_dry_run_writes_nothing_into_a_run_folder(tmp_path: Path) -> None:
+    cfg = CompareConfig(sources=["random"], seeds=1, budget=600)
+    runs = tmp_path / "runs"
+    (planned,) = plan_runs(cfg, ["experiment=debug"], runs)
+    folder = runs / planned.name
+    folder.mkdir(parents=True)
+    saved = yaml.safe_load(OmegaConf.to_yaml(planned.resolved, resolve=True))
+    del saved["world_model"]["contact_features"]  # a run from before the setting existed
+    text = yaml.safe_dump(saved, sort_keys=False)
+    (folder / "config.yaml").write_text(text)
+    assert plan_runs(cfg, ["experiment=debug"], runs, record=False)
+    assert (folder / "config.yaml").read_text() == text
+    assert plan_runs(cfg, ["experiment=debug"], runs)  # for real: recorded
+    assert "contact_features: false" in (folder / "config.yaml").read_text()
