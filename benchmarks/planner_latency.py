@@ -14,7 +14,7 @@ controller, one in ~25-60 a choice of the next goal (a batched imagination of ev
 Last line: JSON with ``ms_per_action`` (the default explorer, ``seek``, 1 thread, the run
 default) and ``mpc_ms_per_action``. Goal: <= 20.
 
-Usage: ``python benchmarks/planner_latency.py [--actions 200]``
+Usage: ``python benchmarks/planner_latency.py [--actions 200] [--world-model graph_contact]``
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ from agent.explorers.seek import SeekExplorer
 from agent.parts import build_explorer, build_parts
 
 
-def time_planner(cfg: MPCConfig, n: int, threads: int) -> tuple[float, float]:
+def time_planner(
+    cfg: MPCConfig, n: int, threads: int, world_model: str = "graph"
+) -> tuple[float, float]:
     """Median ms per planning call, and mean ms per executed action (the explorer replans
     every ``cfg.action_repeat`` actions and holds the plan in between)."""
     torch.set_num_threads(threads)
-    run_cfg, _ = load_config("run", RunConfig, ["agent=mpc"])
+    run_cfg, _ = load_config("run", RunConfig, ["agent=mpc", f"world_model={world_model}"])
     run_cfg = dataclasses.replace(run_cfg, agent=dataclasses.replace(run_cfg.agent, mpc=cfg))
     parts = build_parts(run_cfg.env, run_cfg.world_model, run_cfg.curiosity)
     parts.model.eval()
@@ -62,11 +64,11 @@ def time_planner(cfg: MPCConfig, n: int, threads: int) -> tuple[float, float]:
     return float(np.median(plans) * 1000), float(np.mean(acts) * 1000)
 
 
-def time_seek(n: int, threads: int) -> tuple[float, float, float]:
+def time_seek(n: int, threads: int, world_model: str = "graph") -> tuple[float, float, float]:
     """Mean ms per executed action of the default ``seek`` explorer, median ms of the actions
     that chose a new goal, and the fraction of actions that did."""
     torch.set_num_threads(threads)
-    run_cfg, _ = load_config("run", RunConfig, ["agent=seek"])
+    run_cfg, _ = load_config("run", RunConfig, ["agent=seek", f"world_model={world_model}"])
     parts = build_parts(run_cfg.env, run_cfg.world_model, run_cfg.curiosity)
     parts.model.eval()
     rng = np.random.default_rng(run_cfg.seed)
@@ -93,14 +95,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--actions", type=int, default=200)
+    parser.add_argument(
+        "--world-model", default="graph", help="configs/world_model/<name>.yaml (graph_contact)"
+    )
     args = parser.parse_args()
-    seek1, choice1, rate = time_seek(args.actions * 5, threads=1)
-    seek2, choice2, _ = time_seek(args.actions * 5, threads=2)
+    wm = args.world_model
+    seek1, choice1, rate = time_seek(args.actions * 5, threads=1, world_model=wm)
+    seek2, choice2, _ = time_seek(args.actions * 5, threads=2, world_model=wm)
     default = MPCConfig()
-    plan1, act1 = time_planner(default, args.actions, threads=1)
-    plan2, act2 = time_planner(default, args.actions, threads=2)
+    plan1, act1 = time_planner(default, args.actions, threads=1, world_model=wm)
+    plan2, act2 = time_planner(default, args.actions, threads=2, world_model=wm)
     naive_cfg = MPCConfig(population=500, horizon=15, iterations=5, elites=50, action_repeat=1)
-    naive, _ = time_planner(naive_cfg, 5, threads=1)
+    naive, _ = time_planner(naive_cfg, 5, threads=1, world_model=wm)
     d = default
     shape = f"{d.iterations} it x {d.horizon} x {d.action_repeat} steps x {d.population} seqs"
     print(f"seek (default explorer), a new goal every {1 / max(rate, 1e-9):.0f} actions:")
@@ -115,7 +121,7 @@ def main() -> None:
         "ms_per_action_2_threads": round(seek2, 2), "actions_per_goal": round(1 / rate, 1),
         "mpc_ms_per_action": round(act1, 2), "mpc_ms_per_plan": round(plan1, 2),
         "mpc_ms_per_action_2_threads": round(act2, 2), "naive_cem_ms_per_action": round(naive, 1),
-        "mpc_speedup_vs_naive": round(naive / act1, 1), "goal": 20,
+        "mpc_speedup_vs_naive": round(naive / act1, 1), "goal": 20, "world_model": wm,
     }  # fmt: skip
     print(json.dumps(result))
 
