@@ -28,8 +28,8 @@ from typing import cast
 from omegaconf import DictConfig, OmegaConf
 
 from agent.config import ConfigError, RunConfig, load_config
-from agent.resume_rules import run_defaults, unread_settings
-from agent.run_dir import check_resumable, config_hash, open_run_dir, write_json_atomic
+from agent.resume_rules import check_run_config
+from agent.run_dir import config_hash, open_run_dir, write_json_atomic
 from agent.sweep.config import RaySettings
 
 SOURCES = ("random", "active", "video_states", "video_pixels", "video_random")
@@ -121,12 +121,11 @@ def plan_runs(
                 run_cfg, resolved = load_config("run", RunConfig, overrides)
             except ConfigError as exc:
                 raise ConfigError(f"run config of source={source} seed={seed}: {exc}") from None
-            saved = runs_dir / f"{source}-s{seed}" / "config.yaml"
+            run = PlannedRun(source, seed, run_cfg, resolved)
+            saved = runs_dir / run.name / "config.yaml"
             if saved.exists() or saved.is_symlink():
-                check_resumable(
-                    saved, resolved, unread_settings(run_cfg), run_defaults(), record=record
-                )
-            planned.append(PlannedRun(source, seed, run_cfg, resolved))
+                check_run_config(saved, run_cfg, resolved, record=record)
+            planned.append(run)
     return planned
 
 

@@ -4,17 +4,30 @@ Torch-free, so a sweep checks its trial folders before anything heavy is importe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from agent.config import RunConfig
 from agent.explorers.registry import EXPLORERS
+from agent.run_dir import check_resumable
 
 
+@functools.cache
 def run_defaults() -> DictConfig:
-    """The run schema's own defaults: a setting newer than a saved run resumes at these."""
+    """The run schema's own defaults (read-only): a setting newer than a saved run resumes at
+    these."""
     return OmegaConf.structured(RunConfig)
+
+
+def check_run_config(
+    saved: Path, cfg: RunConfig, resolved: DictConfig, record: bool = True
+) -> None:
+    """:func:`agent.run_dir.check_resumable` of a run's saved ``config.yaml`` by this module's
+    rule (what the run never reads, the schema's defaults)."""
+    check_resumable(saved, resolved, unread_settings(cfg), run_defaults(), record=record)
 
 
 def unread_settings(cfg: RunConfig) -> Callable[[str], bool]:

@@ -89,6 +89,12 @@ def run_dir_of(cfg: RunConfig, resolved: DictConfig) -> Path:
     return Path(cfg.out_dir) / (cfg.run_name or f"run-{cfg.env.name}-{config_hash(resolved)}")
 
 
+def _open_run_dir(cfg: RunConfig, resolved: DictConfig, run_dir: Path) -> tuple[Path, bool]:
+    """:func:`agent.run_dir.open_run_dir` by the resume rule of :mod:`agent.resume_rules`."""
+    unread, defaults = unread_settings(cfg), run_defaults()
+    return open_run_dir(run_dir.parent, run_dir.name, resolved, cfg.seed, unread, defaults)
+
+
 def build_run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool] | None = None) -> Run:
     """The composition root: every part built once, in one place.
 
@@ -98,9 +104,7 @@ def build_run(cfg: RunConfig, resolved: DictConfig, opened: tuple[Path, bool] | 
     torch.manual_seed(cfg.seed)
     if opened is None:
         run_dir = run_dir_of(cfg, resolved)
-        opened = open_run_dir(
-            run_dir.parent, run_dir.name, resolved, cfg.seed, unread_settings(cfg), run_defaults()
-        )
+        opened = _open_run_dir(cfg, resolved, run_dir)
     run_dir, resumed = opened
     pixels = cfg.loop.observation == "pixels"
     parts = build_parts(
@@ -170,9 +174,7 @@ def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
     """
     run_dir = run_dir_of(cfg, resolved)
     with lock_run_dir(run_dir):  # RunDirBusy at once if another process runs it
-        opened = open_run_dir(
-            run_dir.parent, run_dir.name, resolved, cfg.seed, unread_settings(cfg), run_defaults()
-        )
+        opened = _open_run_dir(cfg, resolved, run_dir)
         if opened[1] and _finished(cfg, run_dir):
             return run_dir
         return _run(cfg, resolved, opened, announce)

@@ -22,23 +22,21 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import OmegaConf
 
+from agent.config import RunConfig, load_config
 from world_model.batch import SequenceBatch
 from world_model.config import WorldModelConfig
 from world_model.models import LatentDynamicsModel, build_model
 from world_model.replay import Replay
 from world_model.toy import DT, toy_layout, toy_transitions
 from world_model.trainer import ModelTrainer
-
-_CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "world_model"
 
 
 def time_ours(trainer: ModelTrainer, batches: list[SequenceBatch]) -> float:
@@ -61,17 +59,6 @@ def time_bare(
     return time.perf_counter() - start
 
 
-def preset(name: str) -> dict:
-    """``configs/world_model/<name>.yaml`` with the presets its ``defaults`` list names
-    merged under it (as Hydra composes it)."""
-    node = OmegaConf.load(_CONFIGS / f"{name}.yaml")
-    merged = OmegaConf.create()
-    for base in node.pop("defaults", []):
-        merged = OmegaConf.merge(merged, preset(base) if base != "_self_" else node)
-    merged = OmegaConf.merge(merged, node)
-    return OmegaConf.to_container(merged)  # type: ignore[return-value]
-
-
 def bench(kind: str, objective: str, args: argparse.Namespace) -> dict[str, float | str]:
     layout = toy_layout(n_objects=args.objects)
     rep = Replay(100_000, layout.obs_dim, 2, layout.n_entities, np.random.default_rng(0))
@@ -79,7 +66,8 @@ def bench(kind: str, objective: str, args: argparse.Namespace) -> dict[str, floa
     batches = [rep.sample_sequences(args.batch, args.horizon) for _ in range(args.updates)]
     torch.manual_seed(0)
     if kind.startswith("graph"):  # the run default and its variant, as configured
-        cfg = WorldModelConfig(**{**preset(kind), "horizon": args.horizon})
+        preset = load_config("run", RunConfig, [f"world_model={kind}"])[0].world_model
+        cfg = dataclasses.replace(preset, horizon=args.horizon)
     else:
         cfg = WorldModelConfig(kind=kind, objective=objective, horizon=args.horizon)
     ours_model = build_model(cfg, layout, 2, dt=DT)

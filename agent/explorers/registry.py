@@ -79,8 +79,8 @@ class ExplorerSpec:
             (``loop.collectors``) may collect its whole budget, not only the warm-up.
         reads: the ``agent.*`` settings it reads besides ``agent.name`` (e.g. ``("seek",)``
             for ``agent.seek.*``); a run resumes whatever the others say
-            (:func:`agent.run.unread_settings`). ``None``: all of them (the safe default for an
-            explorer registered from outside).
+            (:func:`agent.resume_rules.unread_settings`). ``None``: all of them (the safe
+            default for an explorer registered from outside).
     """
 
     build: ExplorerBuilder | Callable[..., Any] | str

@@ -23,8 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agent.resume_rules import run_defaults, unread_settings
-from agent.run_dir import RunConfigChanged, check_resumable, write_json_atomic
+from agent.resume_rules import check_run_config
+from agent.run_dir import RunConfigChanged, write_json_atomic
 from agent.sweep.cluster import ClusterError, check_shared_storage, cluster_cpus, connect
 from agent.sweep.config import SweepConfig
 from agent.sweep.grid import Grid, Trial, build_trials, parse_grid, spec_json
@@ -56,7 +56,7 @@ def trial_state(trial: Trial) -> str:
     saved = trial.run_dir / "config.yaml"
     if saved.exists():  # the rule contactlab run resumes by (agent.resume_rules)
         try:
-            check_resumable(saved, trial.resolved, unread_settings(trial.cfg), run_defaults())
+            check_run_config(saved, trial.cfg, trial.resolved)
         except RunConfigChanged as exc:
             raise RunConfigChanged(
                 f"trial {trial.name}: {exc}\nRemove that folder to rerun the trial, or set "

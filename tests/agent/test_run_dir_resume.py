@@ -153,13 +153,19 @@ def test_a_flag_saved_as_a_number_is_a_difference(tmp_path: Path) -> None:
         reopen(tmp_path, "source=active")
 
 
-def test_a_comparison_never_keeps_a_finished_run_of_another_config(tmp_path: Path) -> None:
+def planned_random_run(tmp_path: Path) -> tuple[CompareConfig, Path, Path, str]:
+    """A one-run comparison (random, seed 0, debug): its config, runs folder, the run's folder
+    (created, empty) and the config that run would save."""
     cfg = CompareConfig(sources=["random"], seeds=1, budget=600)
     runs = tmp_path / "runs"
     (planned,) = plan_runs(cfg, ["experiment=debug"], runs)
     folder = runs / planned.name
     folder.mkdir(parents=True)
-    saved = OmegaConf.to_yaml(planned.resolved, resolve=True)
+    return cfg, runs, folder, OmegaConf.to_yaml(planned.resolved, resolve=True)
+
+
+def test_a_comparison_never_keeps_a_finished_run_of_another_config(tmp_path: Path) -> None:
+    cfg, runs, folder, saved = planned_random_run(tmp_path)
     (folder / "config.yaml").write_text(saved.replace("warmup: 200", "warmup: 300"))
     (folder / "summary.json").write_text("{}")  # finished: compare would have kept it
     with pytest.raises(RunConfigChanged, match=r"random-s0.*loop.warmup"):
@@ -169,12 +175,8 @@ def test_a_comparison_never_keeps_a_finished_run_of_another_config(tmp_path: Pat
 
 
 def test_a_dry_run_writes_nothing_into_a_run_folder(tmp_path: Path) -> None:
-    cfg = CompareConfig(sources=["random"], seeds=1, budget=600)
-    runs = tmp_path / "runs"
-    (planned,) = plan_runs(cfg, ["experiment=debug"], runs)
-    folder = runs / planned.name
-    folder.mkdir(parents=True)
-    saved = yaml.safe_load(OmegaConf.to_yaml(planned.resolved, resolve=True))
+    cfg, runs, folder, full = planned_random_run(tmp_path)
+    saved = yaml.safe_load(full)
     del saved["world_model"]["contact_features"]  # a run from before the setting existed
     text = yaml.safe_dump(saved, sort_keys=False)
     (folder / "config.yaml").write_text(text)
