@@ -1,7 +1,8 @@
 """Run folders: every run records what it ran, so a result can be traced and repeated.
 
 A run folder holds ``config.yaml`` (the resolved config), ``run.json`` (git commit and dirty
-flag, package and MuJoCo versions, seed, command line, host, start time) and the run's outputs.
+flag, package and MuJoCo versions, seed, command line, host, start time, the config's keys) and
+the run's outputs.
 
 One process owns a run folder at a time (:func:`lock_run_dir`: an OS-level ``flock`` on
 ``.lock``, released by the kernel however the owner dies, so a lock left by ``kill -9`` is
@@ -240,21 +241,60 @@ def config_hash(config: DictConfig) -> str:
     return hashlib.sha256(OmegaConf.to_yaml(config, resolve=True).encode()).hexdigest()[:10]
 
 
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """``{dotted key: value}`` of a nested container (a list, or an empty mapping, is one
+    value)."""
+    if not isinstance(node, dict) or not node:
+        return {prefix: node}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def config_keys(config: DictConfig) -> list[str]:
+    """The sorted dotted keys of a config (what ``run.json`` records as ``config_keys``)."""
+    return sorted(_flatten(OmegaConf.to_container(config, resolve=False)))
+
+
+def _recorded_keys(run_json: Path) -> set[str] | None:
+    """The ``config_keys`` a run folder's ``run.json`` recorded when the run began: every
+    setting the code of that time had. ``None`` for a folder from before they were recorded
+    (or without a ``run.json``).
+
+    Raises:
+        RunDirError: ``run.json`` is there but not the JSON object contactlab wrote.
+    """
+    try:
+        text = run_json.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunDirError(f"{run_json}: cannot read it ({exc})") from None
+    try:
+        info = json.loads(text)
+    except ValueError as exc:
+        raise RunDirError(
+            f"{run_json}: damaged (not JSON: {exc}); it records what the run began with. "
+            "Restore it, or move the run folder away"
+        ) from None
+    if not isinstance(info, dict):
+        raise RunDirError(f"{run_json}: damaged (not a JSON object); restore it")
+    keys = info.get("config_keys")
+    if keys is None:
+        return None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise RunDirError(f"{run_json}: damaged ('config_keys' is not a list of keys)")
+    return set(keys)
+
+
 def config_differences(old_text: str, new: DictConfig) -> dict[str, list[str]]:
     """The dotted keys in which a saved config's text and ``new`` differ, as
     ``{"changed": [...], "added": [...], "removed": [...]}`` (``added``: in ``new`` only).
     A list, or a mapping on one side and a value on the other, is one key."""
 
-    def flat(node: Any, prefix: str = "") -> dict[str, Any]:
-        if not isinstance(node, dict) or not node:
-            return {prefix: node}
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            out.update(flat(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-
-    old = flat(OmegaConf.to_container(OmegaConf.create(old_text), resolve=False))
-    now = flat(OmegaConf.to_container(new, resolve=True))
+    old = _flatten(OmegaConf.to_container(OmegaConf.create(old_text), resolve=False))
+    now = _flatten(OmegaConf.to_container(new, resolve=True))
     return {
         "changed": sorted(
             k
@@ -283,21 +323,25 @@ def check_resumable(
       ``defaults`` (the schema's defaults: a new setting is added with the behaviour that was
       there before it). Set to anything else they count. They are added to the saved file
       (with the values the run goes on with), so a later change of such a default is refused
-      like any other difference (``record=False``, for a dry run, writes nothing). A setting
-      missing because the file lost lines reads the same as a newer one: the warning names it.
+      like any other difference (``record=False``, for a dry run, writes nothing). Newer
+      means not among the ``config_keys`` that ``run.json`` recorded when the run began: a
+      recorded setting missing from ``config.yaml`` is damage, refused (for a folder from
+      before ``config_keys`` existed the two read the same, and the warning names it).
 
     Those are named in a warning on stderr; the rest of the saved file is left as it is (it
     describes the data the run holds).
 
     Raises:
         RunConfigChanged: any other difference, naming the keys and showing the diff.
-        RunDirError: the saved file is unreadable or not a config.
+        RunDirError: the saved file is unreadable or not a config, it lost settings that
+            ``run.json`` recorded, or ``run.json`` is damaged.
     """
     old = read_config_text(saved)
     text = OmegaConf.to_yaml(config, resolve=True)
     if old == text:
         return
     diffs = config_differences(old, config)
+    recorded = _recorded_keys(saved.parent / "run.json")
     missing = object()
 
     def at_default(key: str) -> bool:
@@ -310,6 +354,15 @@ def check_resumable(
         kind: [k for k in keys if k in LOCATION_KEYS or (unread is not None and unread(k))]
         for kind, keys in diffs.items()
     }
+    lost = [k for k in diffs["added"] if k not in quiet["added"] and recorded and k in recorded]
+    if lost:
+        raise RunDirError(
+            f"{saved} lost settings the run was started with ({saved.parent / 'run.json'} "
+            f"records them): {lost}. The file is damaged: restore those lines (this command "
+            "would use "
+            + ", ".join(f"{k}={OmegaConf.select(config, k)!r}" for k in lost)
+            + ", which need not be the run's), or move the run folder away"
+        )
     newer = [k for k in diffs["added"] if k not in quiet["added"] and at_default(k)]
     blocking = sorted(
         k
@@ -357,6 +410,14 @@ def _record_settings(saved: Path, old_text: str, config: DictConfig, keys: list[
     tmp = saved.with_name(".config.yaml.tmp")
     tmp.write_text(OmegaConf.to_yaml(loaded))
     os.replace(tmp, saved)
+    # Then run.json's record, so a later loss of these lines is told from a newer setting
+    # (a crash between the two leaves the keys in config.yaml: nothing reads as lost).
+    run_json = saved.parent / "run.json"
+    recorded = _recorded_keys(run_json)
+    if recorded is not None:
+        info = json.loads(run_json.read_text(encoding="utf-8"))
+        info["config_keys"] = sorted(recorded | set(keys))
+        write_json_atomic(run_json, info)
 
 
 def open_run_dir(
@@ -380,7 +441,6 @@ def open_run_dir(
     if saved.exists() or saved.is_symlink():
         check_resumable(saved, config, unread, defaults)
         return run_dir, True
-    text = OmegaConf.to_yaml(config, resolve=True)
     found = [n for n in RUN_OUTPUTS if (run_dir / n).exists()]
     if found:
         raise RunDirError(
@@ -389,7 +449,7 @@ def open_run_dir(
             "config.yaml to resume it, or move the folder away or choose another run_name"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_run_files(run_dir, text, seed)
+    _write_run_files(run_dir, config, seed)
     return run_dir, False
 
 
@@ -402,11 +462,12 @@ def create_run_dir(parent: str | Path, name: str, config: DictConfig, seed: int)
         run_dir = Path(parent) / f"{name}-{stamp}-{suffix}"
         suffix += 1
     run_dir.mkdir(parents=True)
-    _write_run_files(run_dir, OmegaConf.to_yaml(config, resolve=True), seed)
+    _write_run_files(run_dir, config, seed)
     return run_dir
 
 
-def _write_run_files(run_dir: Path, config_yaml: str, seed: int) -> None:
+def _write_run_files(run_dir: Path, config: DictConfig, seed: int) -> None:
+    config_yaml = OmegaConf.to_yaml(config, resolve=True)
     write_json_atomic(
         run_dir / "run.json",
         {
@@ -417,6 +478,9 @@ def _write_run_files(run_dir: Path, config_yaml: str, seed: int) -> None:
             "python": platform.python_version(),
             "host": platform.node(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            # every setting of the code that began the run: on a resume, one missing from
+            # config.yaml is damage, not a setting newer than the run (check_resumable)
+            "config_keys": config_keys(config),
         },
     )
     # config.yaml last: its presence marks a complete run folder.

@@ -4,6 +4,7 @@ it; everything else is refused, naming the keys. Real Hydra composition, real fo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -74,11 +75,16 @@ def test_a_moved_run_folder_resumes_where_it_is(tmp_path: Path) -> None:
     assert reopen(tmp_path, "source=active", f"out_dir={tmp_path}")[1]
 
 
-def drop_key(run_dir: Path, group: str, key: str) -> None:
-    """Rewrite the saved config as code from before ``group.key`` existed wrote it."""
+def drop_key(run_dir: Path, group: str, key: str, record: bool = True) -> None:
+    """Rewrite the saved config as code from before ``group.key`` existed wrote it (and, with
+    ``record``, run.json's ``config_keys`` too; without, the file just lost the line)."""
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     del saved[group][key]
     (run_dir / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    if record:
+        info = json.loads((run_dir / "run.json").read_text())
+        info["config_keys"].remove(f"{group}.{key}")
+        (run_dir / "run.json").write_text(json.dumps(info))
 
 
 def test_a_setting_newer_than_the_run_resumes_only_at_its_default(
@@ -96,6 +102,39 @@ def test_a_setting_newer_than_the_run_resumes_only_at_its_default(
         reopen(tmp_path, "source=active", "world_model.contact_features=true")
 
 
+def test_a_lost_line_is_damage_not_a_newer_setting(tmp_path: Path) -> None:
+    run_dir = start(tmp_path, "source=active")
+    info = json.loads((run_dir / "run.json").read_text())
+    assert "world_model.contact_features" in info["config_keys"]
+    drop_key(run_dir, "world_model", "contact_features", record=False)
+    damaged = (run_dir / "config.yaml").read_text()
+    with pytest.raises(RunDirError, match=r"lost settings .*\['world_model.contact_features'\]"):
+        reopen(tmp_path, "source=active")
+    assert (run_dir / "config.yaml").read_text() == damaged  # nothing written into it
+    assert (run_dir / "data").is_dir()
+
+
+def test_a_run_from_before_the_key_record_resumes_as_it_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = start(tmp_path, "source=active")
+    info = json.loads((run_dir / "run.json").read_text())
+    del info["config_keys"]
+    (run_dir / "run.json").write_text(json.dumps(info))
+    drop_key(run_dir, "world_model", "contact_features", record=False)
+    assert reopen(tmp_path, "source=active")[1]  # a lost line and a newer key read the same
+    assert "['world_model.contact_features']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["{", "[1]", '{"config_keys": 3}', "\xff"])
+def test_a_damaged_run_json_is_refused_naming_it(tmp_path: Path, text: str) -> None:
+    run_dir = start(tmp_path, "source=active")
+    drop_key(run_dir, "world_model", "contact_features")
+    (run_dir / "run.json").write_bytes(text.encode("latin-1"))
+    with pytest.raises(RunDirError, match="run.json"):
+        reopen(tmp_path, "source=active")
+
+
 def test_a_setting_the_code_no_longer_has_blocks_a_resume(tmp_path: Path) -> None:
     run_dir = start(tmp_path, "source=active")
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
@@ -111,6 +150,8 @@ def test_a_newer_setting_is_recorded_so_a_later_default_cannot_slip_in(tmp_path:
     assert reopen(tmp_path, "source=active")[1]  # resumed at the default, false ...
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["world_model"]["contact_features"] is False  # ... and that is on record now
+    keys = json.loads((run_dir / "run.json").read_text())["config_keys"]
+    assert "world_model.contact_features" in keys  # a later loss of the line is damage
     # were the default flipped later, the run would be told apart from its record
     cfg, resolved = load_config(
         "run", RunConfig, ["run_name=r", "source=active", "world_model.contact_features=true"]
