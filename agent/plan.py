@@ -20,10 +20,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from agent.config import RunConfig
+from agent.config.run import AgentConfig
+from agent.explorers.registry import EXPLORERS
 from agent.schedule import eval_steps
 
 
@@ -80,11 +83,24 @@ def finished_speed(run_dir: Path) -> float | None:
     return float(wall) / float(steps)
 
 
+def sb3_window(agent: AgentConfig, steps: int) -> tuple[int, int]:
+    """``(skipped, timed)`` env steps of an SB3 explorer's calibration, so that the timed
+    window holds its gradient work at the rate of a long run: PPO trains once per rollout of
+    ``sb3_n_steps`` (the window holds one), SAC only after ``sb3_learning_starts`` (skipped:
+    from there on it trains every ``sb3_train_freq`` steps)."""
+    if agent.name == "ppo":
+        return 0, max(2 * steps, agent.sb3_n_steps + 1)
+    if agent.name == "sac":
+        return agent.sb3_learning_starts, max(2 * steps, agent.sb3_train_freq)
+    return 0, 2 * steps
+
+
 def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
     """``(seconds per env step, seconds per run)`` of ``item``'s config, measured in a
     temporary folder: ``2 * steps`` env steps (``steps`` of warm-up, ``steps`` of its
-    explorer; the evaluations the short run makes on its way are not counted in them) plus one
-    probe evaluation spread over the real run's evaluation schedule; the
+    explorer; for an SB3 explorer the window of :func:`sb3_window` instead, which holds its
+    gradient updates; the evaluations the short run makes on its way are not counted in them)
+    plus one probe evaluation spread over the real run's evaluation schedule; the
     fixed cost is building the run and writing its report. The real run's folder is not
     touched (the scene's probe set is built if missing: the run needs it anyway)."""
     from agent.loop import run_loop
@@ -92,30 +108,41 @@ def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
     from agent.run import _run_sb3, build_run, intrinsic_reward
 
     cfg = item.cfg
+    sb3 = EXPLORERS.get(cfg.agent.name).steps_env
+    skipped, timed = sb3_window(cfg.agent, steps) if sb3 else (0, 2 * steps)
     loop = dataclasses.replace(
         cfg.loop, warmup=steps, update_every=min(cfg.loop.update_every, steps),
-        eval_every=10 * steps, checkpoint_every=10 * steps, eval_points=0, collectors=1,
+        eval_every=10 * (skipped + timed), checkpoint_every=10 * (skipped + timed),
+        eval_points=0, collectors=1,
     )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="contactlab-calibration-") as tmp:
-        short = dataclasses.replace(cfg, loop=loop, budget=2 * steps, out_dir=tmp, run_name="c")
+        short = dataclasses.replace(
+            cfg, loop=loop, budget=skipped + timed, out_dir=tmp, run_name="c"
+        )
         resolved = OmegaConf.create({"calibration": OmegaConf.to_container(item.resolved)})
         quiet = io.StringIO()
         with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             start = time.perf_counter()
             r = build_run(short, resolved)
             fixed = time.perf_counter() - start
-            start = time.perf_counter()
+            mark = {"t": time.perf_counter(), "eval": 0.0}
             if r.explorer is not None:
                 reward = lambda o, a, n: intrinsic_reward(r.signal, o, a, n)  # noqa: E731
-                run_loop(
-                    r.env, r.explorer, r.warmup, r.learner, reward, 2 * steps, cfg.seed, _no_op
-                )
+                run_loop(r.env, r.explorer, r.warmup, r.learner, reward, timed, cfg.seed, _no_op)
             else:
+                observe = r.learner.observe
+
+                def observe_and_mark(*args: Any) -> None:  # the timed window starts here
+                    observe(*args)
+                    if r.learner.env_step == skipped:
+                        mark.update(t=time.perf_counter(), eval=r.learner.eval_seconds)
+
+                r.learner.observe = observe_and_mark  # type: ignore[method-assign,assignment]
                 _run_sb3(r, _no_op)
             # The short run evaluates too (after its warm-up and at its end): that time is
             # counted once, below, over the real run's evaluation schedule.
-            looped = time.perf_counter() - start - r.learner.eval_seconds
-            per_step = looped / (2 * steps)
+            eval_s = r.learner.eval_seconds - mark["eval"]
+            per_step = (time.perf_counter() - mark["t"] - eval_s) / timed
             start = time.perf_counter()
             r.learner.evaluate()
             per_eval = time.perf_counter() - start

@@ -115,3 +115,42 @@ def test_calibration_counts_the_probe_evaluations_once(
     # two (the old code added 2 x 2 s over its 100 steps: 24 s over the budget)
     assert per_step * cfg.budget == pytest.approx(slow * n_evals)
     assert fixed == 0.0
+
+
+@pytest.mark.parametrize(
+    ("algo", "settings", "steps_per_train"),
+    [
+        ("ppo", ["agent.sb3_n_steps=64"], 65),  # one rollout of 64 steps and its training
+        ("sac", ["agent.sb3_learning_starts=30", "agent.sb3_train_freq=4"], 4),
+    ],
+)
+def test_calibration_of_an_sb3_explorer_times_its_gradient_updates(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    algo: str,
+    settings: list[str],
+    steps_per_train: int,
+) -> None:
+    """SB3 trains PPO once per rollout and SAC only after its learning starts: a calibration
+    of fewer steps than that never saw a gradient update and told SB3 runs as cheap as random
+    ones. A clock that moves only while SB3 trains (1 s a call) makes the estimate its
+    training's share per step."""
+    import stable_baselines3
+
+    monkeypatch.chdir(tmp_path)
+    cfg, resolved = load_config(
+        "run", RunConfig, ["experiment=debug", "source=active", f"agent={algo}", *settings]
+    )
+    cls = getattr(stable_baselines3, algo.upper())
+    clock = [0.0]
+    train = cls.train
+
+    def timed_train(self: object, *args: object, **kwargs: object) -> None:
+        clock[0] += 1.0
+        train(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "train", timed_train)
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    per_step, _ = calibrate(PlanItem("r", "r", cfg, resolved, tmp_path / "r"), steps=20)
+    # the old calibration (40 steps from the start) saw no training: 0 s per step
+    assert per_step == pytest.approx(1.0 / steps_per_train, rel=0.25)
