@@ -73,6 +73,40 @@ def main() -> None:
     resid = (feats @ coef - target).reshape(len(feats), len(agent), 3)
     print(f"agent velocity error of a linear fit on its free steps: "
           f"{np.linalg.norm(resid, axis=-1).mean():.4f} m/s")  # fmt: skip
+    if "model" in preds:
+        split_position_error(d, layout, preds["model"], dt, objects, reach)
+
+
+def split_position_error(d, layout, pred, dt, objects, reach) -> None:  # noqa: ANN001
+    """The model's object position error in its two parts, ``dt/2 (v'_pred - v')`` (the
+    predicted velocity, as the graph model integrates it) and ``corr_pred - corr`` (the
+    position correction), beside the size of the true correction, per regime and reach part;
+    and how it does on pure free flight (velocity change within 1 mm/s of ``g dt``)."""
+    now, nxt, p = layout.split(d.obs), layout.split(d.next_obs), layout.split(pred)
+
+    def corr(after):  # noqa: ANN001, ANN202
+        return after[..., 0:3] - now[..., 0:3] - 0.5 * dt * (now[..., 7:10] + after[..., 7:10])
+
+    c_true, c_pred = corr(nxt) * 1000, corr(p) * 1000
+    e_vel = 0.5 * dt * (p[..., 7:10] - nxt[..., 7:10]) * 1000
+    print("position error split, mm: velocity part | correction part | total | true correction")
+    for regime in (Regime.IMPACT, Regime.CONTACT, Regime.FREE):
+        in_regime = np.zeros_like(d.regime, bool)
+        in_regime[:, objects] = d.regime[:, objects] == int(regime)
+        for part, mask in (("reach", reach), ("beyond", ~reach)):
+            g = in_regime & mask
+            parts = (e_vel, c_pred - c_true, e_vel + c_pred - c_true, c_true)
+            cells = " | ".join(f"{np.linalg.norm(x[g], axis=-1).mean():.2f}" for x in parts)
+            print(f"  {regime.name.lower():8s} {part:7s} {cells}")
+    gravity = np.array([0.0, 0.0, -9.81]) * dt
+    flight = np.zeros_like(d.regime, bool)
+    flight[:, objects] = np.linalg.norm(nxt[:, objects, 7:10] - now[:, objects, 7:10] - gravity,
+                                        axis=-1) < 1e-3  # fmt: skip
+    dv = (p[..., 7:10] - now[..., 7:10])[flight].mean(0)
+    print(f"pure flight (n={flight.sum()}): velocity error "
+          f"{np.linalg.norm((p - nxt)[..., 7:10][flight], axis=-1).mean():.4f} m/s, mean "
+          f"predicted dv_z {dv[2]:.4f} (true {gravity[2]:.4f}), mean predicted correction_z "
+          f"{c_pred[flight].mean(0)[2]:.3f} mm (true {c_true[flight].mean(0)[2]:.3f})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,0 +1,128 @@
+"""Diagnostic variants of the graph model, as patches of ``ablate.py``'s run (docs/world_model.md,
+"Fourth round"). They probe ideas; none is a config option.
+
+Usage: ``python docs/results/wm_vs_physics/ablate_variants.py VARIANT [ablate.py arguments]``
+
+Variants:
+
+- ``no_agent_noise``: no training input noise on the agent's entities (PushBlocks: the pusher,
+  entity 0).
+- ``oracle_agent_velocity``: privileged. The agent's *true* next linear velocity (entity 0,
+  divided by 0.5 m/s) is appended to the action in the training data and the probe set, so the
+  model knows exactly how the pusher will move: how much of the error is the pusher's
+  actuator response.
+- ``linear_skip``: a linear map from every node's inputs, zero at the start, added to the
+  decoder's output (can a linear path learn the actuator response better than the MLP?).
+- ``substep_integration``: the pose integrated as ``n`` semi-implicit Euler substeps of constant
+  acceleration (``pos' = pos + dt ((1 - w) v + w v') + corr``, ``w = (n + 1) / 2n``, ``n`` =
+  env ``SUBSTEPS``, default 10: the scenes' ``frame_skip``), exact for ballistic flight, where
+  the default's trapezoid (``w = 1/2``) leaves ``5 g h^2`` = 0.2 mm a step to the correction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import world_model.dataset as dataset_module
+import world_model.probe as probe_module
+from world_model.ensemble import EnsembleLinear
+from world_model.models import graph_physics as gp
+
+G = gp.GraphPhysicsModel
+AGENT = 0  # PushBlocks' pusher
+ABLATE = Path(__file__).resolve().parent / "ablate.py"
+
+
+def no_agent_noise() -> None:
+    noise = G._input_noise
+
+    def patched(self: Any, x: torch.Tensor) -> torch.Tensor:
+        n = noise(self, x)
+        m, b = n.shape[:2]
+        n = n.reshape(m, b, self.n_entities, 13).clone()
+        n[:, :, AGENT] = 0.0
+        return n.reshape(m, b, -1)
+
+    G._input_noise = patched
+
+
+def oracle_agent_velocity() -> None:
+    vel = slice(13 * AGENT + 7, 13 * AGENT + 10)
+
+    def augment(t: Any) -> Any:
+        extra = (t.next_obs[:, vel] / 0.5).astype(np.float32)
+        meta = dataclasses.replace(t.meta, action_dim=t.meta.action_dim + 3)
+        return dataclasses.replace(t, action=np.concatenate([t.action, extra], 1), meta=meta)
+
+    load_dataset, load_probe_set = dataset_module.load_dataset, probe_module.load_probe_set
+
+    def load_probe(path: Any) -> Any:
+        probe = load_probe_set(path)
+        probe.data = augment(probe.data)
+        return probe
+
+    dataset_module.load_dataset = lambda path: augment(load_dataset(path))
+    probe_module.load_probe_set = load_probe
+
+
+def linear_skip() -> None:
+    init, forward, inputs = G.__init__, G._forward, G._graph_inputs
+
+    def patched_init(self: Any, cfg: Any, layout: Any, action_dim: int, dt: float) -> None:
+        init(self, cfg, layout, action_dim, dt)
+        self.skip = EnsembleLinear(cfg.n_members, self.encoder.hidden[0].in_features, 9)
+        torch.nn.init.zeros_(self.skip.weight)
+        torch.nn.init.zeros_(self.skip.bias)
+
+    def patched_inputs(self: Any, obs: torch.Tensor, action: torch.Tensor) -> Any:
+        nodes, edges = inputs(self, obs, action)
+        self._nodes = nodes
+        return nodes, edges
+
+    def patched_forward(self: Any, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        out = forward(self, obs, action)
+        m, n, e, f = self._nodes.shape
+        return out + self.skip(self._nodes.reshape(m, n * e, f)).reshape(m, n, e, -1)
+
+    G.__init__, G._graph_inputs, G._forward = patched_init, patched_inputs, patched_forward
+
+
+def substep_integration() -> None:
+    n_sub = int(os.environ.get("SUBSTEPS", "10"))
+    w = (n_sub + 1) / (2 * n_sub)
+    pos, quat, vel, ang = gp._POS, gp._QUAT, gp._VEL, gp._ANG
+
+    def integrate(self: Any, obs: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        m, n = obs.shape[:2]
+        x = obs.reshape(m, n, self.n_entities, 13)
+        v = x[..., vel] + out[..., 3:6]
+        p = x[..., pos] + self.dt * ((1 - w) * x[..., vel] + w * v) + out[..., 0:3]
+        q = gp.integrate_quat(x[..., quat], x[..., ang] + out[..., 6:9], self.dt)
+        return torch.cat([p, q, v, x[..., ang] + out[..., 6:9]], dim=-1).reshape(m, n, -1)
+
+    def targets(self: Any, obs: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        x = obs.reshape(*obs.shape[:-1], self.n_entities, 13)
+        y = next_obs.reshape(*next_obs.shape[:-1], self.n_entities, 13)
+        corr = y[..., pos] - x[..., pos] - self.dt * ((1 - w) * x[..., vel] + w * y[..., vel])
+        return torch.cat([corr, y[..., vel] - x[..., vel], y[..., ang] - x[..., ang]], dim=-1)
+
+    G._integrate, G._targets = integrate, targets
+
+
+VARIANTS = {f.__name__: f for f in (no_agent_noise, oracle_agent_velocity, linear_skip,
+                                     substep_integration)}  # fmt: skip
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
+        raise SystemExit(f"{__doc__}\nvariants: {sorted(VARIANTS)}")
+    VARIANTS[sys.argv[1]]()
+    sys.argv = [str(ABLATE), *sys.argv[2:]]
+    runpy.run_path(str(ABLATE), run_name="__main__")
