@@ -96,7 +96,9 @@ def main() -> None:
     )
     parser.add_argument("--actions", type=int, default=200)
     parser.add_argument(
-        "--world-model", default="graph", help="configs/world_model/<name>.yaml (graph_contact)"
+        "--world-model",
+        default="graph_contact",
+        help="configs/world_model/<name>.yaml (the run default graph_contact, or graph)",
     )
     args = parser.parse_args()
     wm = args.world_model

@@ -1,7 +1,8 @@
 """World-model training throughput: our guarded trainer vs a bare torch loop of the same network.
 
-For every model kind (graph, the default, with its settings from
-``configs/world_model/graph.yaml``; its variant ``graph_contact.yaml``; mlp and interaction)
+For every model kind (graph_contact, the default, with its settings from
+``configs/world_model/graph_contact.yaml``; graph without contact features, ``graph.yaml``; mlp
+and interaction)
 and objective (reconstructive, jepa; graph: reconstructive only), runs in
 alternating rounds in one process (so machine noise hits both sides alike), on the same
 pre-sampled batches of the toy scene:
@@ -65,7 +66,7 @@ def bench(kind: str, objective: str, args: argparse.Namespace) -> dict[str, floa
     rep.extend(toy_transitions(40, 50, np.random.default_rng(1), n_objects=args.objects))
     batches = [rep.sample_sequences(args.batch, args.horizon) for _ in range(args.updates)]
     torch.manual_seed(0)
-    if kind.startswith("graph"):  # the run default and its variant, as configured
+    if kind.startswith("graph"):  # the run default (graph_contact) and graph, as configured
         preset = load_config("run", RunConfig, [f"world_model={kind}"])[0].world_model
         cfg = dataclasses.replace(preset, horizon=args.horizon)
     else:

@@ -18,7 +18,8 @@ class WorldModelConfig:
     """World model architecture, objective and optimisation.
 
     Attributes:
-        kind: ``"graph"`` (the default of ``contactlab run``, ``configs/world_model/graph.yaml``):
+        kind: ``"graph"`` (the default of ``contactlab run``, as
+            ``configs/world_model/graph_contact.yaml``, with ``contact_features``):
             a learned simulator, an object-centric graph network on relative features that
             predicts each entity's change of velocity and integrates the pose from it
             (:class:`GraphPhysicsModel`); ``"mlp"``: one latent vector per

@@ -75,6 +75,11 @@ def test_a_moved_run_folder_resumes_where_it_is(tmp_path: Path) -> None:
     assert reopen(tmp_path, "source=active", f"out_dir={tmp_path}")[1]
 
 
+#: a run of the graph model, the default before ``world_model.contact_features`` existed (its
+#: value there, false, is the schema's default)
+GRAPH_RUN = ("source=active", "world_model=graph")
+
+
 def drop_key(run_dir: Path, group: str, key: str, record: bool = True) -> None:
     """Rewrite the saved config as code from before ``group.key`` existed wrote it (and, with
     ``record``, run.json's ``config_keys`` too; without, the file just lost the line)."""
@@ -90,16 +95,16 @@ def drop_key(run_dir: Path, group: str, key: str, record: bool = True) -> None:
 def test_a_setting_newer_than_the_run_resumes_only_at_its_default(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_dir = start(tmp_path, "source=active")
+    run_dir = start(tmp_path, *GRAPH_RUN)
     drop_key(run_dir, "world_model", "contact_features")
     assert OmegaConf.select(run_defaults(), "world_model.contact_features") is False
-    assert reopen(tmp_path, "source=active")[1]
+    assert reopen(tmp_path, *GRAPH_RUN)[1]
     assert "at their defaults (added to it): ['world_model.contact_features']" in (
         capsys.readouterr().err
     )
     # set to anything but its default it would change the run: refused
     with pytest.raises(RunConfigChanged, match="world_model.contact_features"):
-        reopen(tmp_path, "source=active", "world_model.contact_features=true")
+        reopen(tmp_path, *GRAPH_RUN, "world_model.contact_features=true")
 
 
 def test_a_lost_line_is_damage_not_a_newer_setting(tmp_path: Path) -> None:
@@ -117,12 +122,12 @@ def test_a_lost_line_is_damage_not_a_newer_setting(tmp_path: Path) -> None:
 def test_a_run_from_before_the_key_record_resumes_as_it_did(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_dir = start(tmp_path, "source=active")
+    run_dir = start(tmp_path, *GRAPH_RUN)
     info = json.loads((run_dir / "run.json").read_text())
     del info["config_keys"]
     (run_dir / "run.json").write_text(json.dumps(info))
     drop_key(run_dir, "world_model", "contact_features", record=False)
-    assert reopen(tmp_path, "source=active")[1]  # a lost line and a newer key read the same
+    assert reopen(tmp_path, *GRAPH_RUN)[1]  # a lost line and a newer key read the same
     assert "['world_model.contact_features']" in capsys.readouterr().err
 
 
@@ -145,16 +150,16 @@ def test_a_setting_the_code_no_longer_has_blocks_a_resume(tmp_path: Path) -> Non
 
 
 def test_a_newer_setting_is_recorded_so_a_later_default_cannot_slip_in(tmp_path: Path) -> None:
-    run_dir = start(tmp_path, "source=active")
+    run_dir = start(tmp_path, *GRAPH_RUN)
     drop_key(run_dir, "world_model", "contact_features")
-    assert reopen(tmp_path, "source=active")[1]  # resumed at the default, false ...
+    assert reopen(tmp_path, *GRAPH_RUN)[1]  # resumed at the default, false ...
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["world_model"]["contact_features"] is False  # ... and that is on record now
     keys = json.loads((run_dir / "run.json").read_text())["config_keys"]
     assert "world_model.contact_features" in keys  # a later loss of the line is damage
     # were the default flipped later, the run would be told apart from its record
     cfg, resolved = load_config(
-        "run", RunConfig, ["run_name=r", "source=active", "world_model.contact_features=true"]
+        "run", RunConfig, ["run_name=r", *GRAPH_RUN, "world_model.contact_features=true"]
     )
     flipped = OmegaConf.create(OmegaConf.to_container(run_defaults()))
     flipped.world_model.contact_features = True
@@ -194,12 +199,12 @@ def test_a_flag_saved_as_a_number_is_a_difference(tmp_path: Path) -> None:
         reopen(tmp_path, "source=active")
 
 
-def planned_random_run(tmp_path: Path) -> tuple[CompareConfig, Path, Path, str]:
-    """A one-run comparison (random, seed 0, debug): its config, runs folder, the run's folder
-    (created, empty) and the config that run would save."""
+def planned_random_run(tmp_path: Path, *overrides: str) -> tuple[CompareConfig, Path, Path, str]:
+    """A one-run comparison (random, seed 0, debug, ``overrides``): its config, runs folder,
+    the run's folder (created, empty) and the config that run would save."""
     cfg = CompareConfig(sources=["random"], seeds=1, budget=600)
     runs = tmp_path / "runs"
-    (planned,) = plan_runs(cfg, ["experiment=debug"], runs)
+    (planned,) = plan_runs(cfg, ["experiment=debug", *overrides], runs)
     folder = runs / planned.name
     folder.mkdir(parents=True)
     return cfg, runs, folder, OmegaConf.to_yaml(planned.resolved, resolve=True)
@@ -216,12 +221,13 @@ def test_a_comparison_never_keeps_a_finished_run_of_another_config(tmp_path: Pat
 
 
 def test_a_dry_run_writes_nothing_into_a_run_folder(tmp_path: Path) -> None:
-    cfg, runs, folder, full = planned_random_run(tmp_path)
+    cfg, runs, folder, full = planned_random_run(tmp_path, "world_model=graph")
     saved = yaml.safe_load(full)
     del saved["world_model"]["contact_features"]  # a run from before the setting existed
     text = yaml.safe_dump(saved, sort_keys=False)
     (folder / "config.yaml").write_text(text)
-    assert plan_runs(cfg, ["experiment=debug"], runs, record=False)
+    overrides = ["experiment=debug", "world_model=graph"]
+    assert plan_runs(cfg, overrides, runs, record=False)
     assert (folder / "config.yaml").read_text() == text
-    assert plan_runs(cfg, ["experiment=debug"], runs)  # for real: recorded
+    assert plan_runs(cfg, overrides, runs)  # for real: recorded
     assert "contact_features: false" in (folder / "config.yaml").read_text()

@@ -9,14 +9,17 @@ OUT=${OUT:-/tmp/noisy_tv}
 SIGNALS=${SIGNALS:-"prediction_error disagreement learning_progress rnd"}
 SEEDS=${SEEDS:-"0 1 2"}
 AGENT=${AGENT:-seek}
+# The world model: graph, the default until 2026-12-01, with which the committed result ran
+# (WM=graph_contact: today's default).
+WM=${WM:-graph}
 CL=$PWD/.venv/bin/contactlab
 mkdir -p "$OUT/logs"
 cd "$OUT"
 $CL probe make env=push_blocks env.distractor=teleport || true  # once, before the lanes
 job() {  # job SIGNAL SEED
-  $CL run env.distractor=teleport agent=$AGENT curiosity=$1 seed=$2 budget=3000 \
+  $CL run env.distractor=teleport agent=$AGENT world_model=$WM curiosity=$1 seed=$2 budget=3000 \
     loop.eval_every=1000 out_dir=runs run_name=$AGENT-$1-s$2 > logs/$AGENT-$1-s$2.txt 2>&1
 }
-export -f job; export CL AGENT
+export -f job; export CL AGENT WM
 for s in $SEEDS; do for sig in $SIGNALS; do echo "$sig $s"; done; done \
   | xargs -P 2 -L 1 bash -c 'job "$0" "$1"'

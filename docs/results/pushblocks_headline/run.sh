@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The headline comparison of docs/compare.md, re-run at the code on main with the default
-# graph world model and the default explorer (`seek`, disagreement): PushBlocks, 20k env steps
-# per run. Run from the repository root after `bash .ci/setup`; results land in
+# The headline comparison of docs/compare.md, re-run at the code on main with the graph world
+# model (`world_model=graph`: the default until 2026-12-01, which every committed headline
+# used; RUN_OVERRIDES="" runs today's default, graph_contact) and the default explorer (`seek`,
+# disagreement): PushBlocks, 20k env steps per run. Run from the repository root after `bash .ci/setup`; results land in
 # $OUT/runs/$NAME/ (summary.json, table.md, errors.png); copy them here by hand.
 #
 # The full protocol is SOURCES="random video_states video_pixels active mix50"
@@ -15,16 +16,17 @@
 #
 # One command does the same through the harness (it runs what is missing, then summarises):
 #   contactlab compare sources=[random,video_states,video_pixels,active,mix50] seeds=5 \
-#       budget=20000 name=pushblocks_headline
+#       budget=20000 run.world_model=graph name=pushblocks_headline
 set -euo pipefail
 OUT=${OUT:-/tmp/pushblocks_headline}
 SOURCES=${SOURCES:-"random video_states video_pixels active mix50"}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
 ENV=${ENV:-push_blocks}
 NAME=${NAME:-pushblocks_headline}
-# More overrides for every run, e.g. RUN_OVERRIDES="world_model=graph_contact" (with another
-# NAME): given to each `contactlab run`, and to the final compare as run.<override>.
-RUN_OVERRIDES=${RUN_OVERRIDES:-}
+# Overrides for every run (default: the graph model the committed results used), e.g.
+# RUN_OVERRIDES="world_model=graph_contact" (with another NAME): given to each `contactlab
+# run`, and to the final compare as run.<override>.
+RUN_OVERRIDES=${RUN_OVERRIDES-world_model=graph}
 BASELINE=${BASELINE:-random}  # the compare's baseline source (one of SOURCES)
 CL=$PWD/.venv/bin/contactlab
 mkdir -p "$OUT/logs"
