@@ -110,3 +110,16 @@ def test_cli_group_error_has_no_search_path_dump(tmp_path: Path) -> None:
     out = contactlab("run", "env=pushblocks", cwd=tmp_path)
     assert out.returncode == 2
     assert "Did you mean env=push_blocks?" in out.stderr and "provider=" not in out.stderr
+
+
+def test_the_default_world_model_is_the_graph_model_with_contact_features() -> None:
+    """``contactlab run`` defaults to graph_contact: the graph model with contact features;
+    ``world_model=graph`` is the same model without them."""
+    from agent.config import RunConfig
+
+    default, _ = load_config("run", RunConfig, [])
+    wm = default.world_model
+    assert (wm.kind, wm.shape_features, wm.contact_features) == ("graph", True, True)
+    graph, _ = load_config("run", RunConfig, ["world_model=graph"])
+    assert graph.world_model.contact_features is False
+    assert dataclasses.replace(graph.world_model, contact_features=True) == wm
