@@ -26,6 +26,9 @@ _FOLDER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
 
 #: entities (agent + objects) of the built-in scenes, for the memory estimate
 SCENE_ENTITIES = {"push_blocks": 5, "billiards": 7, "tower": 6}
+#: entities assumed for a Gymnasium MuJoCo env in the memory estimate (generous: Ant and
+#: Humanoid have 14 bodies; Pusher 5 root entities)
+GYM_ENTITIES = 32
 
 
 class LimitError(ValueError):
@@ -109,6 +112,8 @@ def machine_memory() -> int:
 def _entities(env: Any) -> int:
     if env.name in SCENE_ENTITIES:
         n = SCENE_ENTITIES[env.name]
+    elif env.mjcf_path is None:  # a Gymnasium model (env=gym), not read before the env is built
+        n = GYM_ENTITIES
     else:  # a user's MJCF file: at most one entity per body
         try:
             n = max(1, Path(env.mjcf_path).read_text(errors="replace").count("<body"))

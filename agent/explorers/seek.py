@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from agent.config.errors import ConfigError
 from agent.explorers.base import imagined_score
 from agent.explorers.seek_config import SeekConfig
 from envs.layout import EntityLayout
@@ -120,12 +121,12 @@ class SeekExplorer:
     ) -> None:
         agents, objects = layout.indices("agent"), layout.indices("object")
         if len(agents) == 0 or len(objects) == 0:
-            raise ValueError(
+            raise ConfigError(
                 "agent=seek needs an entity of kind 'agent' and at least one of kind 'object' "
                 f"in the scene's layout, got kinds {layout.kinds}"
             )
         if action_dim not in (2, 3):
-            raise ValueError(
+            raise ConfigError(
                 f"agent=seek drives a point agent whose action is its x, y(, z) velocity (the "
                 f"built-in scenes); this scene has {action_dim} actions: use agent=mpc"
             )

@@ -83,7 +83,11 @@ def test_bad_gym_settings_fail_fast_naming_the_key(
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides",
-    [("env.id=Pusher-v5",), ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object")],
+    # Pusher's arm has 7 actions: the default explorer, seek, drives point agents only
+    [
+        ("env.id=Pusher-v5", "agent=random"),
+        ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object"),
+    ],
 )
 def test_run_on_a_gymnasium_env_writes_a_report(tmp_path: Path, overrides: tuple) -> None:
     args = ("run", "env=gym", *overrides, "experiment=debug", f"out_dir={tmp_path}")
@@ -93,3 +97,14 @@ def test_run_on_a_gymnasium_env_writes_a_report(tmp_path: Path, overrides: tuple
     assert (run_dir / "report.html").stat().st_size > 10_000
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["env_steps"] == 600
+
+
+@pytest.mark.parametrize("env_id", ["Pusher-v5", "Hopper-v5"])
+def test_a_gymnasium_run_config_composes(env_id: str) -> None:
+    """The config checks (the memory estimate among them) need no MJCF file for env=gym: its
+    model is Gymnasium's. They raised a TypeError on ``env.mjcf_path=None`` before."""
+    from agent.config import RunConfig, load_config
+
+    cfg, _ = load_config("run", RunConfig, ["env=gym", f"env.id={env_id}"])
+    assert (cfg.env.name, cfg.env.id, cfg.env.mjcf_path) == ("gym", env_id, None)
+
