@@ -8,10 +8,12 @@ or planner all build them here, so they build the same thing from the same confi
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import mujoco
 import numpy as np
 
 from agent.config import EnvConfig, RunConfig
@@ -61,6 +63,33 @@ def conditioning_dim(layout: EntityLayout, action_dim: int, observe_actions: boo
     return action_dim if observe_actions else layout.feature_dim * len(layout.indices("agent"))
 
 
+def floor_warning(scene: ContactSceneEnv) -> str | None:
+    """A warning when the graph model's contact features would misread the floor: they measure
+    each body's height from z = 0, which holds for the built-in scenes (a ground plane at z = 0)
+    but not for every MJCF or Gymnasium model. ``None`` when the scene's ground support (the
+    labeller's support geoms: planes, or boxes' tops, axis-aligned) is at z = 0 (1 mm)."""
+    m = scene.model
+    d = mujoco.MjData(m)
+    mujoco.mj_forward(m, d)
+    tops = [
+        float(d.geom_xpos[g, 2])
+        + (0.0 if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_PLANE else float(m.geom_size[g, 2]))
+        for g in scene.support_geoms
+    ]
+    where = (
+        "has no ground-support geom"
+        if not tops
+        else f"has its ground support at z = {max(tops):.3f} m"
+    )
+    if tops and abs(max(tops)) <= 1e-3:
+        return None
+    return (
+        "warning: world_model.contact_features measures each body's height above the floor "
+        f"from z = 0, and this scene {where}: those features will be off (the model still "
+        "trains). world_model=graph (no contact features) does not assume a floor."
+    )
+
+
 def build_parts(
     env_cfg: EnvConfig,
     world_model: WorldModelConfig,
@@ -86,6 +115,9 @@ def build_parts(
     assert isinstance(scene, ContactSceneEnv)
     layout, action_dim, dt = scene.layout, scene.model.nu, scene.dt
     cond_dim = conditioning_dim(layout, action_dim, observe_actions)
+    contact = world_model.kind == "graph" and world_model.contact_features
+    if contact and (warning := floor_warning(scene)) is not None:
+        print(warning, file=sys.stderr)
     model = build_model(world_model, layout, cond_dim, dt)
     trainer = (
         ModelTrainer(model, world_model)

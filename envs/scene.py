@@ -159,6 +159,7 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         except ValueError as exc:
             raise SceneError(f"{self.mjcf_path}: {exc}") from exc
         self.metadata["layout"] = self.layout
+        self.support_geoms = supports  #: geom ids of the ground support (the labeller's)
         self._body_ids = np.array([e.body_id for e in self.layout.entities], dtype=np.int64)
         self._direct_state = self._entities_set_directly()
         self._read_states = EntityStateReader(self.model, self._body_ids, native=native)

@@ -108,3 +108,26 @@ def test_a_gymnasium_run_config_composes(env_id: str) -> None:
     cfg, _ = load_config("run", RunConfig, ["env=gym", f"env.id={env_id}"])
     assert (cfg.env.name, cfg.env.id, cfg.env.mjcf_path) == ("gym", env_id, None)
 
+
+def test_contact_features_warn_where_the_floor_is_not_at_z_0() -> None:
+    """The default model's floor features measure heights from z = 0: true of the built-in
+    scenes, not of Pusher (its table is a plane at z = -0.325), which gets a warning naming
+    the key and the way out."""
+    from agent.config import RunConfig, load_config
+    from agent.make_env import make_env
+    from agent.parts import floor_warning
+
+    for overrides, needle in (
+        (["env=gym", "env.id=Pusher-v5"], "ground support at z = -0.325 m"),
+        (["env=push_blocks"], None),
+        (["env=tower"], None),
+    ):
+        cfg, _ = load_config("run", RunConfig, overrides)
+        env = make_env(cfg.env)
+        warning = floor_warning(env.unwrapped)
+        env.close()
+        if needle is None:
+            assert warning is None
+        else:
+            assert warning is not None and needle in warning
+            assert "world_model.contact_features" in warning and "world_model=graph" in warning
