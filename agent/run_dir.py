@@ -341,7 +341,6 @@ def check_resumable(
     if old == text:
         return
     diffs = config_differences(old, config)
-    recorded = _recorded_keys(saved.parent / "run.json")
     missing = object()
 
     def at_default(key: str) -> bool:
@@ -354,7 +353,10 @@ def check_resumable(
         kind: [k for k in keys if k in LOCATION_KEYS or (unread is not None and unread(k))]
         for kind, keys in diffs.items()
     }
-    lost = [k for k in diffs["added"] if k not in quiet["added"] and recorded and k in recorded]
+    added = [k for k in diffs["added"] if k not in quiet["added"]]
+    # run.json is read only to judge added settings (a moved folder resumes without it)
+    recorded = _recorded_keys(saved.parent / "run.json") if added else None
+    lost = [k for k in added if recorded and k in recorded]
     if lost:
         raise RunDirError(
             f"{saved} lost settings the run was started with ({saved.parent / 'run.json'} "
@@ -363,7 +365,7 @@ def check_resumable(
             + ", ".join(f"{k}={OmegaConf.select(config, k)!r}" for k in lost)
             + ", which need not be the run's), or move the run folder away"
         )
-    newer = [k for k in diffs["added"] if k not in quiet["added"] and at_default(k)]
+    newer = [k for k in added if at_default(k)]
     blocking = sorted(
         k
         for kind, keys in diffs.items()
@@ -387,8 +389,8 @@ def check_resumable(
     if newer:  # recorded now, so a later change of their default cannot slip in
         if record:
             _record_settings(saved, old, config, newer)
-        added = " (added to it)" if record else ""
-        notes.append(f"settings newer than the run, at their defaults{added}: {newer}")
+        written = " (added to it)" if record else ""
+        notes.append(f"settings newer than the run, at their defaults{written}: {newer}")
     if ignored := sorted(k for keys in quiet.values() for k in keys):
         notes.append(
             "settings that do not change this run (never read, or where the folder lies), "
@@ -412,7 +414,7 @@ def _record_settings(saved: Path, old_text: str, config: DictConfig, keys: list[
     os.replace(tmp, saved)
     # Then run.json's record, so a later loss of these lines is told from a newer setting
     # (a crash between the two leaves the keys in config.yaml: nothing reads as lost).
-    run_json = saved.parent / "run.json"
+    run_json = (saved.parent / "run.json").resolve()  # a link's target, not the link
     recorded = _recorded_keys(run_json)
     if recorded is not None:
         info = json.loads(run_json.read_text(encoding="utf-8"))

@@ -231,3 +231,11 @@ def test_a_dry_run_writes_nothing_into_a_run_folder(tmp_path: Path) -> None:
     assert (folder / "config.yaml").read_text() == text
     assert plan_runs(cfg, overrides, runs)  # for real: recorded
     assert "contact_features: false" in (folder / "config.yaml").read_text()
+
+
+def test_a_moved_folder_resumes_without_reading_run_json(tmp_path: Path) -> None:
+    """run.json only judges settings missing from config.yaml: a folder that only moved
+    resumes even when its run.json is damaged (nothing there is needed)."""
+    run_dir = start(tmp_path, "source=active", "out_dir=/somewhere/else")
+    (run_dir / "run.json").write_text("{")
+    assert reopen(tmp_path, "source=active", f"out_dir={tmp_path}")[1]
