@@ -99,7 +99,8 @@ def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
     """``(seconds per env step, seconds per run)`` of ``item``'s config, measured in a
     temporary folder: ``2 * steps`` env steps (``steps`` of warm-up, ``steps`` of its
     explorer; for an SB3 explorer the window of :func:`sb3_window` instead, which holds its
-    gradient updates; the evaluations the short run makes on its way are not counted in them)
+    gradient updates; a run no longer than that window is timed whole; the evaluations the
+    short run makes on its way are not counted in them)
     plus one probe evaluation spread over the real run's evaluation schedule; the
     fixed cost is building the run and writing its report. The real run's folder is not
     touched (the scene's probe set is built if missing: the run needs it anyway)."""
@@ -110,6 +111,8 @@ def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
     cfg = item.cfg
     sb3 = EXPLORERS.get(cfg.agent.name).steps_env
     skipped, timed = sb3_window(cfg.agent, steps) if sb3 else (0, 2 * steps)
+    if skipped + timed >= cfg.budget:  # a run no longer than its calibration: time it whole
+        skipped, timed = 0, cfg.budget
     loop = dataclasses.replace(
         cfg.loop, warmup=steps, update_every=min(cfg.loop.update_every, steps),
         eval_every=10 * (skipped + timed), checkpoint_every=10 * (skipped + timed),
