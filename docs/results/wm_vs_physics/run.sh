@@ -5,11 +5,9 @@
 # agent teaches it"), then `contactlab train-model` for each model x dataset x seed, and
 # summarize.py. Run from the repository root after .ci/setup. Resumable: re-running skips
 # finished datasets and continues unfinished trainings from their checkpoints.
-#   SCENES, SEEDS, DATASETS, MODEL, OLD_MODELS, UPDATES, BATCH, JOBS, OUT and RUNS override the
-#   defaults below (e.g. SEEDS="1 2" OLD_MODELS="" DATASETS=probe-100000 adds two seeds of the
-#   default model on the 100k set and nothing else; MODEL=graph_contact OLD_MODELS="" trains
-#   that variant of the graph model, configs/world_model/graph_contact.yaml, on the same
-#   protocol).
+#   SCENES, SEEDS, DATASETS, MODELS, OLD_MODELS, UPDATES, BATCH, JOBS, OUT and RUNS override
+#   the defaults below (e.g. SEEDS="1 2" MODELS=graph_contact OLD_MODELS="" DATASETS=probe-100000
+#   adds two seeds of the default model on the 100k set and nothing else).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/wm_vs_physics}
@@ -19,8 +17,10 @@ UPDATES=${UPDATES:-4000}  # the default model's; the learning rate decays over t
 BATCH=${BATCH:-128}
 JOBS=${JOBS:-2}
 RUNS=${RUNS:-$OUT/runs}
-DATASETS=${DATASETS:-"probe-100000 random-20000 probe-20000"}  # the default model's training sets
-MODEL=${MODEL:-graph}  # configs/world_model/<MODEL>.yaml: the default model, or a graph variant
+DATASETS=${DATASETS:-"probe-100000 random-20000 probe-20000"}  # the graph models' training sets
+# configs/world_model/<name>.yaml, each on every dataset and seed: the default (graph_contact)
+# and graph (the default until 2026-12-01, without contact features)
+MODELS=${MODELS:-"graph_contact graph"}
 OLD_MODELS=${OLD_MODELS-"mlp interaction"}  # trained on probe-100000 with the first seed
 # The old models keep the protocol they were measured with before: 3,000 updates, constant lr.
 OLD_PROTOCOL="train.updates=3000 world_model.lr_decay_updates=0"
@@ -60,11 +60,13 @@ for scene in $SCENES; do
   collect "$scene" probe 100000
   collect "$scene" random 20000
   collect "$scene" probe 20000
-  # the default model on every dataset and seed (seed by seed, so a partial run covers every
+  # the graph models on every dataset and seed (seed by seed, so a partial run covers every
   # dataset); the old models (mlp, interaction) on the 100k set with the first seed
   jobs=()
-  for seed in $SEEDS; do
-    for data in $DATASETS; do jobs+=("$scene $MODEL $data $seed"); done
+  for model in $MODELS; do
+    for seed in $SEEDS; do
+      for data in $DATASETS; do jobs+=("$scene $model $data $seed"); done
+    done
   done
   first=${SEEDS%% *}
   for model in $OLD_MODELS; do jobs+=("$scene $model probe-100000 $first"); done
