@@ -76,13 +76,9 @@ def floor_warning(scene: ContactSceneEnv) -> str | None:
         + (0.0 if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_PLANE else float(m.geom_size[g, 2]))
         for g in scene.support_geoms
     ]
-    where = (
-        "has no ground-support geom"
-        if not tops
-        else f"has its ground support at z = {max(tops):.3f} m"
-    )
     if tops and abs(max(tops)) <= 1e-3:
         return None
+    where = f"has its ground support at z = {max(tops):.3f} m" if tops else "has no ground geom"
     return (
         "warning: world_model.contact_features measures each body's height above the floor "
         f"from z = 0, and this scene {where}: those features will be off (the model still "

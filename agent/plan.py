@@ -26,7 +26,6 @@ from omegaconf import DictConfig, OmegaConf
 
 from agent.config import RunConfig
 from agent.config.run import AgentConfig
-from agent.explorers.registry import EXPLORERS
 from agent.schedule import eval_steps
 
 
@@ -87,7 +86,8 @@ def sb3_window(agent: AgentConfig, steps: int) -> tuple[int, int]:
     """``(skipped, timed)`` env steps of an SB3 explorer's calibration, so that the timed
     window holds its gradient work at the rate of a long run: PPO trains once per rollout of
     ``sb3_n_steps`` (the window holds one), SAC only after ``sb3_learning_starts`` (skipped:
-    from there on it trains every ``sb3_train_freq`` steps)."""
+    from there on it trains every ``sb3_train_freq`` steps); any other explorer
+    ``(0, 2 * steps)``."""
     if agent.name == "ppo":
         return 0, max(2 * steps, agent.sb3_n_steps + 1)
     if agent.name == "sac":
@@ -109,8 +109,7 @@ def calibrate(item: PlanItem, steps: int = 100) -> tuple[float, float]:
     from agent.run import _run_sb3, build_run, intrinsic_reward
 
     cfg = item.cfg
-    sb3 = EXPLORERS.get(cfg.agent.name).steps_env
-    skipped, timed = sb3_window(cfg.agent, steps) if sb3 else (0, 2 * steps)
+    skipped, timed = sb3_window(cfg.agent, steps)
     if skipped + timed >= cfg.budget:  # a run no longer than its calibration: time it whole
         skipped, timed = 0, cfg.budget
     loop = dataclasses.replace(

@@ -257,13 +257,11 @@ def config_keys(config: DictConfig) -> list[str]:
     return sorted(_flatten(OmegaConf.to_container(config, resolve=False)))
 
 
-def _recorded_keys(run_json: Path) -> set[str] | None:
-    """The ``config_keys`` a run folder's ``run.json`` recorded when the run began: every
-    setting the code of that time had. ``None`` for a folder from before they were recorded
-    (or without a ``run.json``).
+def _read_run_json(run_json: Path) -> dict[str, Any] | None:
+    """A run folder's ``run.json`` as the JSON object contactlab wrote; ``None`` if absent.
 
     Raises:
-        RunDirError: ``run.json`` is there but not the JSON object contactlab wrote.
+        RunDirError: ``run.json`` is there but not that object.
     """
     try:
         text = run_json.read_text(encoding="utf-8")
@@ -280,7 +278,18 @@ def _recorded_keys(run_json: Path) -> set[str] | None:
         ) from None
     if not isinstance(info, dict):
         raise RunDirError(f"{run_json}: damaged (not a JSON object); restore it")
-    keys = info.get("config_keys")
+    return info
+
+
+def _recorded_keys(info: dict[str, Any] | None, run_json: Path) -> set[str] | None:
+    """The ``config_keys`` a run's ``run.json`` (``info``, read from ``run_json``) recorded when
+    the run began: every setting the code of that time had. ``None`` for a folder from before
+    they were recorded (or without a ``run.json``).
+
+    Raises:
+        RunDirError: ``config_keys`` is not a list of keys.
+    """
+    keys = None if info is None else info.get("config_keys")
     if keys is None:
         return None
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
@@ -355,7 +364,8 @@ def check_resumable(
     }
     added = [k for k in diffs["added"] if k not in quiet["added"]]
     # run.json is read only to judge added settings (a moved folder resumes without it)
-    recorded = _recorded_keys(saved.parent / "run.json") if added else None
+    run_json = saved.parent / "run.json"
+    recorded = _recorded_keys(_read_run_json(run_json), run_json) if added else None
     lost = [k for k in added if recorded and k in recorded]
     if lost:
         raise RunDirError(
@@ -415,9 +425,9 @@ def _record_settings(saved: Path, old_text: str, config: DictConfig, keys: list[
     # Then run.json's record, so a later loss of these lines is told from a newer setting
     # (a crash between the two leaves the keys in config.yaml: nothing reads as lost).
     run_json = (saved.parent / "run.json").resolve()  # a link's target, not the link
-    recorded = _recorded_keys(run_json)
-    if recorded is not None:
-        info = json.loads(run_json.read_text(encoding="utf-8"))
+    info = _read_run_json(run_json)
+    recorded = _recorded_keys(info, run_json)
+    if info is not None and recorded is not None:
         info["config_keys"] = sorted(recorded | set(keys))
         write_json_atomic(run_json, info)
 
