@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import mujoco
 import numpy as np
 
 from agent.config import EnvConfig, RunConfig
@@ -64,25 +63,17 @@ def conditioning_dim(layout: EntityLayout, action_dim: int, observe_actions: boo
 
 
 def floor_warning(scene: ContactSceneEnv) -> str | None:
-    """A warning when the graph model's contact features would misread the floor: they measure
-    each body's height from z = 0, which holds for the built-in scenes (a ground plane at z = 0)
-    but not for every MJCF or Gymnasium model. ``None`` when the scene's ground support (the
-    labeller's support geoms: planes, or boxes' tops, axis-aligned) is at z = 0 (1 mm)."""
-    m = scene.model
-    d = mujoco.MjData(m)
-    mujoco.mj_forward(m, d)
-    tops = [
-        float(d.geom_xpos[g, 2])
-        + (0.0 if m.geom_type[g] == mujoco.mjtGeom.mjGEOM_PLANE else float(m.geom_size[g, 2]))
-        for g in scene.support_geoms
-    ]
-    if tops and abs(max(tops)) <= 1e-3:
+    """A warning when the graph model's floor features have no floor to measure from: they
+    measure each body's height above the top of the scene's ground support
+    (``EntityLayout.ground``), and from z = 0 where the scene has no ground geom. ``None``
+    when it has one."""
+    if scene.layout.ground is not None:
         return None
-    where = f"has its ground support at z = {max(tops):.3f} m" if tops else "has no ground geom"
     return (
-        "warning: world_model.contact_features measures each body's height above the floor "
-        f"from z = 0, and this scene {where}: those features will be off (the model still "
-        "trains). world_model=graph (no contact features) does not assume a floor."
+        "warning: world_model.contact_features measures each body's height above the "
+        "ground support, and this scene has no ground geom (no plane; name the table's geoms "
+        "in env.support_geoms): heights are measured from z = 0 (the model still trains). "
+        "world_model=graph (no contact features) does not assume a floor."
     )
 
 

@@ -174,6 +174,28 @@ def body_extents(model: mujoco.MjModel, geoms: np.ndarray) -> tuple[float, float
     return (float(half[0]), float(half[1]), float(half[2]))
 
 
+def ground_height(model: mujoco.MjModel, support_geoms: np.ndarray) -> float | None:
+    """Height (m) of the top of the highest ground-support geom in the model's initial pose:
+    a plane's height, a box's centre plus its world-frame half-height, any other geom's centre
+    plus its bounding radius. ``None`` when there is no support geom."""
+    if len(support_geoms) == 0:
+        return None
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    tops = []
+    for g in np.asarray(support_geoms, dtype=np.int64):
+        z = float(data.geom_xpos[g, 2])
+        kind = int(model.geom_type[g])
+        if kind == int(mujoco.mjtGeom.mjGEOM_PLANE):
+            tops.append(z)
+        elif kind == int(mujoco.mjtGeom.mjGEOM_BOX):
+            rot = data.geom_xmat[g].reshape(3, 3)
+            tops.append(z + float(np.abs(rot[2]) @ model.geom_size[g]))
+        else:
+            tops.append(z + float(model.geom_rbound[g]))
+    return max(tops)
+
+
 def find_support_geoms(model: mujoco.MjModel, names: tuple[str, ...] | None = None) -> np.ndarray:
     """Geom ids of the ground support: the named geoms, or by default the world's planes."""
     if names is None:

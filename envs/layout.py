@@ -64,11 +64,19 @@ class Entity:
 
 @dataclass(frozen=True)
 class EntityLayout:
-    """Which entities the observation holds, in order. Exposed as ``env.metadata["layout"]``."""
+    """Which entities the observation holds, in order. Exposed as ``env.metadata["layout"]``.
+
+    ``ground`` is the height (m) of the top of the scene's ground support (its planes, or the
+    table geoms ``env.support_geoms`` names), from which the graph model's floor features
+    measure heights; ``None`` where it is unknown (a layout read back from a dataset, a scene
+    without a ground geom), which those features take as 0. It is the scene's, recomputed
+    from the model each time a scene is built: not saved by :meth:`to_dict` and not compared.
+    """
 
     entities: tuple[Entity, ...]
     feature_dim: int = FEATURE_DIM
     features: dict[str, slice] = field(default_factory=lambda: dict(ENTITY_FEATURES))
+    ground: float | None = field(default=None, compare=False)
 
     @property
     def n_entities(self) -> int:

@@ -19,6 +19,7 @@ mjcf_path=...)`` loads a user's own file with the same contract:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ import numpy as np
 
 from envs import native as native_kernels
 from envs.distractor import Distractor, add_distractor
-from envs.entities import discover_entities, find_support_geoms
+from envs.entities import discover_entities, find_support_geoms, ground_height
 from envs.labeler import ContactLabeler, EntityStateReader
 from envs.physics import apply_physics, normalize_physics, physics_fingerprint
 from envs.regimes import LabelConfig
@@ -152,12 +153,13 @@ class ContactSceneEnv(gym.Env[np.ndarray, np.ndarray]):
         self.metadata = {**type(self).metadata, "render_fps": int(round(1.0 / self.dt))}
 
         try:
-            self.layout = discover_entities(self.model, entities=entities, links=links)
+            layout = discover_entities(self.model, entities=entities, links=links)
             supports = find_support_geoms(
                 self.model, tuple(support_geoms) if support_geoms is not None else None
             )
         except ValueError as exc:
             raise SceneError(f"{self.mjcf_path}: {exc}") from exc
+        self.layout = dataclasses.replace(layout, ground=ground_height(self.model, supports))
         self.metadata["layout"] = self.layout
         self.support_geoms = supports  #: geom ids of the ground support (the labeller's)
         self._body_ids = np.array([e.body_id for e in self.layout.entities], dtype=np.int64)

@@ -61,9 +61,10 @@ class WorldModelConfig:
             the floor; per edge the separating-axis distance between the two boxes, the contact
             normal (world and receiver frame), the closing speed along it, the distance after
             a constant-velocity step, the step fraction at which it closes and the receiver's
-            support point along the normal. The floor is taken to be at z = 0 (the built-in
-            scenes' ground plane); a run on a scene whose ground support lies elsewhere (e.g.
-            Gymnasium's Pusher, z = -0.325) warns (``agent.parts.floor_warning``).
+            support point along the normal. Heights (here and in ``shape_features``) are
+            measured from the top of the scene's ground support (``EntityLayout.ground``: 0 for
+            the built-in scenes, -0.325 m for Gymnasium's Pusher table); a scene without a
+            ground geom measures them from z = 0 and warns (``agent.parts.floor_warning``).
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
             over this many updates, then stays there (the schedule follows the trainer's update
             count, so a resumed run continues it). 0: constant ``lr``.

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import imageio.v2 as imageio
+import numpy as np
 import pytest
 
 SCENE = """
@@ -109,25 +110,76 @@ def test_a_gymnasium_run_config_composes(env_id: str) -> None:
     assert (cfg.env.name, cfg.env.id, cfg.env.mjcf_path) == ("gym", env_id, None)
 
 
-def test_contact_features_warn_where_the_floor_is_not_at_z_0() -> None:
-    """The default model's floor features measure heights from z = 0: true of the built-in
-    scenes, not of Pusher (its table is a plane at z = -0.325), which gets a warning naming
-    the key and the way out."""
+TABLE_SCENE = """
+<mujoco model="raised_table">
+  <worldbody>
+    <geom name="table" type="box" pos="0 0 0.1" size="0.5 0.5 0.1"/>
+    <body name="hand" pos="0 -0.3 0.25">
+      <joint name="hy" type="slide" axis="0 1 0"/>
+      <geom type="sphere" size="0.03"/>
+    </body>
+    <body name="puck" pos="0 0 0.23"><freejoint/><geom type="box" size="0.04 0.04 0.03"/></body>
+  </worldbody>
+  <actuator><velocity joint="hy" kv="50" ctrlrange="-1 1"/></actuator>
+</mujoco>
+"""
+
+
+def test_floor_features_measure_heights_from_the_scenes_ground(tmp_path: Path) -> None:
+    """The default model's floor features measure heights above the top of the scene's
+    ground support (``layout.ground``): 0 for the built-in scenes (exactly: their features are
+    what they were when z = 0 was assumed), Pusher's table plane at z = -0.325, a table box
+    named in ``support_geoms``. A body resting on the support is at height ~0 in the
+    features (it read 0.2 m, the table's top, when z = 0 was assumed); only a scene with no
+    ground geom warns."""
+    import gymnasium as gym
+    import torch
+
     from agent.config import RunConfig, load_config
     from agent.make_env import make_env
     from agent.parts import floor_warning
+    from world_model.models import build_model
 
-    for overrides, needle in (
-        (["env=gym", "env.id=Pusher-v5"], "ground support at z = -0.325 m"),
-        (["env=push_blocks"], None),
-        (["env=tower"], None),
+    for overrides, ground in (
+        (["env=gym", "env.id=Pusher-v5"], -0.325),
+        (["env=push_blocks"], 0.0),
+        (["env=tower"], 0.0),
+        (["env=billiards"], 0.0),
     ):
         cfg, _ = load_config("run", RunConfig, overrides)
         env = make_env(cfg.env)
-        warning = floor_warning(env.unwrapped)
+        layout = env.unwrapped.layout
+        assert layout.ground == pytest.approx(ground, abs=1e-9), overrides
+        if ground == 0.0:
+            assert layout.ground == 0.0  # exactly: x - 0.0 == x, the features are unchanged
+        assert floor_warning(env.unwrapped) is None
         env.close()
-        if needle is None:
-            assert warning is None
-        else:
-            assert warning is not None and needle in warning
-            assert "world_model.contact_features" in warning and "world_model=graph" in warning
+
+    path = tmp_path / "table.xml"
+    path.write_text(TABLE_SCENE)
+    env = gym.make("contactlab/MJCFScene-v0", mjcf_path=path, support_geoms=("table",))
+    scene = env.unwrapped
+    assert scene.layout.ground == pytest.approx(0.2)
+    obs, _ = env.reset(seed=0)
+    for _ in range(20):  # let the puck settle on the table
+        obs, *_ = env.step(np.zeros(1, dtype=np.float32))
+    cfg, _ = load_config("run", RunConfig, [])
+    assert cfg.world_model.contact_features
+    model = build_model(cfg.world_model, scene.layout, 1, scene.dt)
+    x = torch.as_tensor(obs, dtype=torch.float32).reshape(1, 1, -1)
+    nodes, _ = model._graph_inputs(
+        x.expand(cfg.world_model.n_members, 1, -1), torch.zeros(cfg.world_model.n_members, 1, 1)
+    )
+    # the contact node block ends with: lowest corner's height after a step, time to floor
+    height_after_step = float(nodes[0, 0, 1, -2]) * model.length
+    assert abs(height_after_step) < 2e-3, height_after_step
+    env.close()
+
+    table = '<geom name="table" type="box" pos="0 0 0.1" size="0.5 0.5 0.1"/>'
+    assert table in TABLE_SCENE
+    path.write_text(TABLE_SCENE.replace(table, ""))
+    env = gym.make("contactlab/MJCFScene-v0", mjcf_path=path)
+    assert env.unwrapped.layout.ground is None
+    warning = floor_warning(env.unwrapped)
+    assert warning is not None and "no ground geom" in warning and "world_model=graph" in warning
+    env.close()

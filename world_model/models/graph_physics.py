@@ -181,6 +181,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         self.register_buffer("radius", torch.from_numpy(layout.props_array()[:, 1].copy()))
         # Not saved: it derives from the layout (checkpoints from before it load as they are).
         self.register_buffer("extents", torch.from_numpy(layout.extents_array()), persistent=False)
+        # Heights in the floor features are taken from the top of the scene's ground support.
+        self.ground = float(layout.ground) if layout.ground is not None else 0.0
         sizes = layout.props_array()[:, 1]
         # Length unit of the shape features: the scene's typical body size.
         self.length = float(sizes[sizes > 0].mean()) if (sizes > 0).any() else 1.0
@@ -273,13 +275,13 @@ class GraphPhysicsModel(LatentDynamicsModel):
     ) -> tuple[Tensor, Tensor]:
         """Append the contact-geometry features (``shape_features``), in units of the scene's
         typical body size: per node the world-frame half-sizes of the entity's box and its
-        lowest point now and after a constant-velocity step; per edge the gap between the two
-        boxes along the centre line (support functions), the closing speed times ``dt`` and
-        the gap left after a constant-velocity step (negative: a contact begins within it)."""
+        lowest point (above the ground, ``EntityLayout.ground``) now and after a
+        constant-velocity step; per edge the gap between the two boxes along the centre line
+        (support functions), the closing speed times ``dt`` and the gap left after a constant-velocity step (negative: a contact begins within it)."""
         ext, r, s, length = self.extents, self.receivers, self.senders, self.length
         rot, pos, vel, dp, local, dist = k.rot, k.pos, k.vel, k.dp, k.local, k.dist
         half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
-        low = pos[..., 2:3] - half[..., 2:3]
+        low = pos[..., 2:3] - half[..., 2:3] - self.ground
         low_next = low + vel[..., 2:3] * self.dt
         nodes = torch.cat([nodes, half / length, low / length, low_next / length], dim=-1)
         u_r = local / dist.clamp(min=1e-6)  # centre line in the receiver's frame
@@ -303,20 +305,21 @@ class GraphPhysicsModel(LatentDynamicsModel):
         Per node, the floor: the offset of the box's lowest corner from the centre (the lever
         arm of a floor contact; smoothed so a face-down box gives its face centre), that
         corner's height change over a step at its own velocity (linear plus angular), its
-        height after that step, and the step fraction at which it reaches the floor (``2``:
-        not within the step). Per edge: the separating-axis distance between the two boxes
-        (:func:`box_separation`; the larger of it and the bounding-sphere gap, both lower
-        bounds of the true distance), the contact normal in the world and the receiver's
-        frame, the closing speed along it times ``dt``, the distance left after a
-        constant-velocity step, the step fraction at which the gap closes, and the receiver's
-        support point along the normal in its frame (the lever arm of that contact)."""
+        height above the ground (``EntityLayout.ground``) after that step, and the step
+        fraction at which it reaches the floor (``2``: not within the step). Per edge: the
+        separating-axis distance between the two boxes (:func:`box_separation`; the larger of
+        it and the bounding-sphere gap, both lower bounds of the true distance), the contact
+        normal in the world and the receiver's frame, the closing speed along it times
+        ``dt``, the distance left after a constant-velocity step, the step fraction at which
+        the gap closes, and the receiver's support point along the normal in its frame
+        (the lever arm of that contact)."""
         ext, r, s, length, dt = self.extents, self.receivers, self.senders, self.length, self.dt
         rot, pos, vel, ang, dp = k.rot, k.pos, k.vel, k.ang, k.dp
         # Floor: the lowest corner, smoothed over the sign so a level face gives its centre.
         signs = torch.tanh(rot[..., 2, :] * 20.0)  # (M, N, E, 3): sign of each axis' z
         corner = -(rot * (ext * signs).unsqueeze(-2)).sum(-1)  # (M, N, E, 3) world offset
         corner_vel = vel + torch.linalg.cross(ang, corner, dim=-1)
-        low = pos[..., 2:3] + corner[..., 2:3]
+        low = pos[..., 2:3] + corner[..., 2:3] - self.ground
         drop = corner_vel[..., 2:3] * dt
         toi_floor = torch.where(
             drop < -1e-9, (low / (-drop).clamp(min=1e-9)).clamp(-1.0, _TOI_NONE), _TOI_NONE
