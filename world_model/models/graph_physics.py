@@ -277,7 +277,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         typical body size: per node the world-frame half-sizes of the entity's box and its
         lowest point (above the ground, ``EntityLayout.ground``) now and after a
         constant-velocity step; per edge the gap between the two boxes along the centre line
-        (support functions), the closing speed times ``dt`` and the gap left after a constant-velocity step (negative: a contact begins within it)."""
+        (support functions), the closing speed times ``dt`` and the gap left after a
+        constant-velocity step (negative: a contact begins within it)."""
         ext, r, s, length = self.extents, self.receivers, self.senders, self.length
         rot, pos, vel, dp, local, dist = k.rot, k.pos, k.vel, k.dp, k.local, k.dist
         half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
