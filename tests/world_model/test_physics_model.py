@@ -20,7 +20,12 @@ from world_model.evaluation import (
 )
 from world_model.inference import predict_mean
 from world_model.models import GraphPhysicsModel, build_model
-from world_model.models.graph_physics import box_separation, integrate_quat, quat_to_matrix
+from world_model.models.graph_physics import (
+    box_separation,
+    box_separation_local,
+    integrate_quat,
+    quat_to_matrix,
+)
 from world_model.probe import vs_cv
 from world_model.replay import Replay
 from world_model.toy import DT, toy_layout, toy_transitions
@@ -254,26 +259,90 @@ def _rot_z(deg: float) -> torch.Tensor:
         ((2.0, 2.0, 0.0), 0.0, 1.0, None),
     ],
 )
+@pytest.mark.parametrize("separation", [box_separation, box_separation_local])
 def test_box_separation_against_hand_computed_values(
-    dp: tuple[float, ...], turn: float, want: float, axis: tuple[int, ...] | None
+    dp: tuple[float, ...], turn: float, want: float, axis: tuple[int, ...] | None, separation
 ) -> None:
     half = torch.full((3,), 0.5)
-    sep, normal = box_separation(torch.tensor(dp), torch.eye(3), _rot_z(turn), half, half)
+    sep, normal = separation(torch.tensor(dp), torch.eye(3), _rot_z(turn), half, half)
     assert sep.item() == pytest.approx(want, abs=1e-6)
     assert normal.norm().item() == pytest.approx(1.0)
     if axis is not None:
         np.testing.assert_allclose(normal.numpy(), axis, atol=1e-6)
 
 
-def test_box_separation_is_symmetric_and_finite_for_parallel_edges() -> None:
+@pytest.mark.parametrize("separation", [box_separation, box_separation_local])
+def test_box_separation_is_symmetric_and_finite_for_parallel_edges(separation) -> None:
     """Two boxes with every edge parallel (all 9 edge cross products vanish): the face axes
     decide; seen from either side the distance is the same, the normal reversed."""
     half_r, half_s = torch.tensor([0.05, 0.02, 0.01]), torch.tensor([0.03, 0.03, 0.03])
     dp = torch.tensor([0.02, 0.09, 0.01])
-    a, na = box_separation(dp, torch.eye(3), torch.eye(3), half_r, half_s)
-    b, nb = box_separation(-dp, torch.eye(3), torch.eye(3), half_s, half_r)
+    a, na = separation(dp, torch.eye(3), torch.eye(3), half_r, half_s)
+    b, nb = separation(-dp, torch.eye(3), torch.eye(3), half_s, half_r)
     assert torch.isfinite(a).all() and a.item() == pytest.approx(0.09 - 0.02 - 0.03)
     assert b.item() == pytest.approx(a.item()) and torch.allclose(na, -nb)
+
+
+def test_box_separation_local_equals_the_world_frame_reference() -> None:
+    """The receiver-frame test (``fast_separation``) gives the reference's separation and axis
+    on 20,000 random pairs: free orientations, level boxes (every edge pair parallel), one box
+    turned about z only (some pairs parallel), overlapping and apart, boxes of any shape."""
+    gen = torch.Generator().manual_seed(0)
+    n = 5000
+    quats = []
+    for kind in range(4):
+        q = torch.nn.functional.normalize(torch.randn(2, n, 4, generator=gen), dim=-1)
+        if kind == 1:  # both level
+            q = torch.tensor([1.0, 0, 0, 0]).expand(2, n, 4)
+        elif kind == 2:  # both turned about z only
+            q = q * torch.tensor([1.0, 0, 0, 1.0])
+        elif kind == 3:  # s level, r free
+            q = torch.stack([q[0], torch.tensor([1.0, 0, 0, 0]).expand(n, 4)])
+        quats.append(torch.nn.functional.normalize(q, dim=-1))
+    q = torch.cat(quats, dim=1)
+    rot_r, rot_s = quat_to_matrix(q[0]), quat_to_matrix(q[1])
+    dp = torch.randn(4 * n, 3, generator=gen) * 0.08
+    ext_r = torch.rand(4 * n, 3, generator=gen) * 0.05 + 0.005
+    ext_s = torch.rand(4 * n, 3, generator=gen) * 0.05 + 0.005
+    sep, axis = box_separation(dp, rot_r, rot_s, ext_r, ext_s)
+    sep_l, axis_l = box_separation_local(dp, rot_r, rot_s, ext_r, ext_s)
+    assert (sep < 0).any() and (sep > 0).any()  # both overlapping and separated pairs
+    torch.testing.assert_close(sep_l, sep, rtol=0, atol=1e-6)
+    # where two axes tie the choice may differ; the separation along the chosen one may not
+    along = ((dp * axis_l).sum(-1, keepdim=True)).abs()
+
+    def support(rot: torch.Tensor, ext: torch.Tensor) -> torch.Tensor:
+        return ((rot.transpose(-1, -2) @ axis_l.unsqueeze(-1)).squeeze(-1).abs() * ext).sum(
+            -1, keepdim=True
+        )
+
+    torch.testing.assert_close(
+        along - support(rot_r, ext_r) - support(rot_s, ext_s), sep, rtol=0, atol=1e-5
+    )
+    same = (axis_l - axis).abs().max(-1).values < 1e-4
+    assert same.float().mean() > 0.999
+    torch.testing.assert_close(axis_l.norm(dim=-1), torch.ones(4 * n))
+
+
+def test_fast_separation_gives_the_same_contact_features() -> None:
+    """``world_model.fast_separation`` changes how the features are computed, not what they
+    are: the graph_contact model's inputs agree with the reference's on PushBlocks-like boxes."""
+    dt = 0.02
+    ref, fast = _box_models(
+        {"contact_features": True}, {"contact_features": True, "fast_separation": True}, dt
+    )
+    fast.load_state_dict(ref.state_dict())
+    gen = np.random.default_rng(0)
+    obs = np.zeros((64, 2, 13), np.float32)
+    obs[:, :, 0:3] = gen.normal(0, 0.06, (64, 2, 3))
+    q = gen.normal(size=(64, 2, 4))
+    obs[:, :, 3:7] = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    obs[:, :, 7:13] = gen.normal(0, 0.5, (64, 2, 6))
+    x = torch.from_numpy(obs.reshape(1, 64, -1))
+    n_ref, e_ref = ref._graph_inputs(x, x.new_zeros(1, 64, 0))
+    n_fast, e_fast = fast._graph_inputs(x, x.new_zeros(1, 64, 0))
+    torch.testing.assert_close(n_fast, n_ref)
+    torch.testing.assert_close(e_fast, e_ref, rtol=1e-4, atol=1e-4)
 
 
 def test_contact_features_give_the_floor_corner_and_when_contacts_begin() -> None:

@@ -108,6 +108,50 @@ def box_separation(
     return best, axis * sign
 
 
+def box_separation_local(
+    dp: Tensor, rot_r: Tensor, rot_s: Tensor, ext_r: Tensor, ext_s: Tensor
+) -> tuple[Tensor, Tensor]:
+    """:func:`box_separation` computed in ``r``'s frame, ~3x faster (the classic OBB test):
+    with ``C = R_r^T R_s`` and ``t = R_r^T dp``, every one of the 15 axes' separations comes
+    from ``C`` and ``t`` alone (the edge axis ``a_i x b_j`` has length
+    ``sqrt(C[i+1, j]^2 + C[i+2, j]^2)``), and only the chosen axis is built in the world
+    frame. The same separation and axis up to float rounding (``world_model.fast_separation``
+    picks it; tests/world_model/test_physics_model.py checks the agreement)."""
+    rt = rot_r.transpose(-1, -2)
+    c = rt @ rot_s  # (..., 3, 3): C[i, j] = a_i . b_j
+    t = rt @ dp.unsqueeze(-1)  # (..., 3, 1): a_i . dp
+    ac = c.abs()
+    er = ext_r.expand_as(dp).unsqueeze(-1)  # (..., 3, 1)
+    es = ext_s.expand_as(dp).unsqueeze(-2)  # (..., 1, 3)
+    sep_a = t.abs() - er - (ac * es).sum(-1, keepdim=True)  # r's faces, (..., 3, 1)
+    u = (c * t).sum(-2, keepdim=True)  # (..., 1, 3): b_j . dp
+    sep_b = u.abs() - (ac * er).sum(-2, keepdim=True) - es  # s's faces, (..., 1, 3)
+    # Edge pairs a_i x b_j, [..., i, j]; rolled rows/columns give the indices i+1, i+2 (mod 3).
+    c1, c2 = c.roll(-1, -2), c.roll(-2, -2)
+    proj = (t.roll(-2, -2) * c1 - t.roll(-1, -2) * c2).abs()
+    h = (
+        er.roll(-1, -2) * c2.abs()
+        + er.roll(-2, -2) * c1.abs()
+        + es.roll(-1, -1) * ac.roll(-2, -1)
+        + es.roll(-2, -1) * ac.roll(-1, -1)
+    )
+    norm = torch.sqrt(c1 * c1 + c2 * c2)
+    sep_e = torch.where(norm > 1e-3, (proj - h) / norm.clamp(min=1e-6), -torch.inf)
+    sep = torch.cat([sep_a.squeeze(-1), sep_b.squeeze(-2), sep_e.flatten(-2)], -1)
+    best, idx = sep.max(dim=-1, keepdim=True)
+    # The chosen axis in the world frame: a column of R_r, of R_s, or a_i x b_j normalised.
+    k = (idx - 6).clamp(min=0)
+    i = torch.where(idx < 3, idx, torch.where(idx < 6, idx - 3, k // 3))
+    j = torch.where(idx < 6, i, k % 3)
+    a = torch.gather(rot_r, -1, i.unsqueeze(-2).expand(*rot_r.shape[:-1], 1)).squeeze(-1)
+    b = torch.gather(rot_s, -1, j.unsqueeze(-2).expand(*rot_s.shape[:-1], 1)).squeeze(-1)
+    cross = torch.linalg.cross(a, b, dim=-1)
+    cross = cross / cross.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+    axis = torch.where(idx < 3, a, torch.where(idx < 6, b, cross))
+    sign = torch.where((axis * dp).sum(-1, keepdim=True) < 0, -1.0, 1.0)
+    return best, axis * sign
+
+
 def quat_to_matrix(q: Tensor) -> Tensor:
     """``(..., 4)`` unit quaternions (w, x, y, z) to ``(..., 3, 3)`` rotation matrices."""
     w, x, y, z = q.unbind(-1)
@@ -328,7 +372,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         nodes = torch.cat(
             [nodes, corner / length, drop / length, (low + drop) / length, toi_floor], dim=-1
         )
-        sep, normal = box_separation(dp, rot[:, :, r], rot[:, :, s], ext[r], ext[s])
+        separation = box_separation_local if self.cfg.fast_separation else box_separation
+        sep, normal = separation(dp, rot[:, :, r], rot[:, :, s], ext[r], ext[s])
         sep = torch.maximum(sep, k.gap)
         normal_local = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, r], normal)
         closing = -(k.dvel * normal).sum(-1, keepdim=True) * dt
