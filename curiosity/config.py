@@ -45,7 +45,11 @@ class CuriosityConfig:
         rnd_input_clip: normalised RND inputs are clipped to ``[-rnd_input_clip, rnd_input_clip]``.
         rnd_seed: seed of the RND networks' initialisation (independent of the global RNG).
         lp_refresh_every: learning progress: calls to ``update`` between refreshes of the old
-            model copy (the loop calls ``update`` once per world-model update).
+            model copy. The run loop calls ``update`` once per training round (every
+            ``loop.update_every`` env steps, after that round's world-model updates), so the
+            default, 20, refreshes every 2,000 env steps, 500 world-model updates, at the
+            loop's defaults. (Until 2026-12-01 the default was 500, read as world-model
+            updates but counted in rounds: 50,000 env steps, so a 20k run never refreshed.)
         lp_signed: learning progress: keep negative progress (the model got worse: forgetting)
             instead of clamping it at 0.
     """
@@ -62,7 +66,7 @@ class CuriosityConfig:
     rnd_lr: float = 1e-3
     rnd_input_clip: float = 5.0
     rnd_seed: int = 0
-    lp_refresh_every: int = 500
+    lp_refresh_every: int = 20
     lp_signed: bool = False
 
     def __post_init__(self) -> None:

@@ -39,7 +39,8 @@ class LearningProgress:
     Args:
         model: the world model being trained elsewhere (an ``nn.Module``; read only here).
         metric: state distance.
-        refresh_every: calls to :meth:`update` between refreshes of the old copy.
+        refresh_every: calls to :meth:`update` between refreshes of the old copy (the run
+            loop makes one per training round: ``CuriosityConfig.lp_refresh_every``).
         signed: keep negative progress instead of clamping at 0.
         make_model: builds a second instance of the same architecture for the old copy
             (e.g. ``lambda: build_model(cfg, layout, A)``); ``None`` deep-copies ``model``.
@@ -54,7 +55,7 @@ class LearningProgress:
         self,
         model: WorldModel,
         metric: StateMetric,
-        refresh_every: int = 500,
+        refresh_every: int = 20,
         signed: bool = False,
         make_model: Callable[[], WorldModel] | None = None,
     ) -> None:

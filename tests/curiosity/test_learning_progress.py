@@ -103,3 +103,18 @@ def test_lp_state_round_trip_keeps_the_old_copy(kit, familiar_model) -> None:
     fresh.load_state_dict(state)
     assert fresh.since_refresh == 1
     assert torch.equal(fresh(batch.obs, batch.action), lp(batch.obs, batch.action))
+
+
+def test_the_default_refresh_period_is_500_model_updates_of_a_default_run() -> None:
+    """``lp_refresh_every`` counts calls to ``update``, which the run loop makes once per
+    training round, not once per world-model update: the default must refresh the old copy
+    every 500 world-model updates (2,000 env steps) of a default run, well within a 20k run.
+    (It was 500 rounds, i.e. 50,000 env steps: a 20k run never refreshed.)"""
+    from agent.config import RunConfig, load_config
+
+    cfg, _ = load_config("run", RunConfig, ["curiosity=learning_progress"])
+    rounds = cfg.curiosity.lp_refresh_every
+    env_steps = rounds * cfg.loop.update_every
+    assert env_steps == 2000
+    assert env_steps * cfg.loop.updates_per_step == 500
+    assert (cfg.budget - cfg.loop.warmup) // env_steps >= 5  # refreshes in a default run
