@@ -17,7 +17,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering; must precede th
 
 EPILOG = """\
 examples:
-  contactlab run                                    PushBlocks, disagreement curiosity, MPC explorer
+  contactlab run                                    PushBlocks, disagreement, seek explorer
   contactlab run experiment=debug                   the same, end to end in seconds
   contactlab run env=billiards curiosity=rnd agent=ppo budget=50000 seed=3
   contactlab compare sources=[random,video_states,video_pixels,active] seeds=5 budget=20000

@@ -16,7 +16,7 @@ from typing import Any
 #: examples per command, each valid for that command (checked by tests/agent/test_cli_help.py)
 EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "run": [
-        ("contactlab run", "PushBlocks, disagreement curiosity, MPC explorer, 20k steps"),
+        ("contactlab run", "PushBlocks, disagreement curiosity, seek explorer, 20k steps"),
         ("contactlab run experiment=debug", "the same, end to end in seconds"),
         ("contactlab run env=billiards curiosity=rnd agent=ppo budget=50000 seed=3", ""),
         ("contactlab run env.distractor=teleport curiosity=prediction_error", "noisy-TV test"),

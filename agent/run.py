@@ -173,11 +173,26 @@ def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
     ``announce``: print the closing summary (:mod:`agent.closing_summary`) at the end.
     """
     run_dir = run_dir_of(cfg, resolved)
+    _check_scene_fits_explorer(cfg)
     with lock_run_dir(run_dir):  # RunDirBusy at once if another process runs it
         opened = _open_run_dir(cfg, resolved, run_dir)
         if opened[1] and _finished(cfg, run_dir):
             return run_dir
         return _run(cfg, resolved, opened, announce)
+
+
+def _check_scene_fits_explorer(cfg: RunConfig) -> None:
+    """Explorers that need a kind of agent refuse other scenes here, before the run folder,
+    the probe set or a model exists (``seek``: a point agent on slide joints)."""
+    if cfg.agent.name != "seek":
+        return
+    from agent.explorers.seek import check_point_agent
+
+    env = make_env(cfg.env)
+    try:
+        check_point_agent(env.unwrapped.model, int(env.action_space.shape[0]))
+    finally:
+        env.close()
 
 
 def _finished(cfg: RunConfig, run_dir: Path) -> bool:

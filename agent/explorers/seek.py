@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import mujoco
 import numpy as np
 import torch
 from torch import Tensor
@@ -93,6 +94,33 @@ def simulator_step(env: Any) -> StepFn:
         return torch.as_tensor(out)
 
     return step
+
+
+def check_point_agent(model: mujoco.MjModel, action_dim: int) -> None:
+    """Refuse a scene whose actions are not a point agent's x, y(, z) velocity, before a run
+    builds anything: 2 or 3 actuators, each driving a slide joint (the built-in scenes).
+    Gymnasium's Pusher (7 hinge torques) and Hopper (3 hinge torques) are refused.
+
+    Raises:
+        ConfigError: naming what the scene's actuators drive, and ``agent=mpc``.
+    """
+    drives = []
+    for a in range(model.nu):
+        if int(model.actuator_trntype[a]) in (
+            int(mujoco.mjtTrn.mjTRN_JOINT),
+            int(mujoco.mjtTrn.mjTRN_JOINTINPARENT),
+        ):
+            kind = int(model.jnt_type[model.actuator_trnid[a, 0]])
+            drives.append("slide" if kind == int(mujoco.mjtJoint.mjJNT_SLIDE) else "hinge/ball")
+        else:
+            drives.append("non-joint")
+    if action_dim not in (2, 3) or any(d != "slide" for d in drives):
+        raise ConfigError(
+            "agent=seek drives a point agent whose action is its x, y(, z) velocity (2 or 3 "
+            "actuators on slide joints, as in the built-in scenes); this scene has "
+            f"{action_dim} actions driving {sorted(set(drives)) or 'nothing'} joints: "
+            "use agent=mpc"
+        )
 
 
 class SeekExplorer:

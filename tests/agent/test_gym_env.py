@@ -81,13 +81,29 @@ def test_bad_gym_settings_fail_fast_naming_the_key(
     assert not list(tmp_path.glob("demo-*"))
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [("env.id=Pusher-v5",), ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object")],
+)
+def test_seek_refuses_a_robot_arm_before_building_anything(tmp_path: Path, overrides) -> None:
+    """The default explorer, seek, drives a point agent on slide joints; Pusher's 7 and
+    Hopper's 3 hinge torques are refused with the way out, before a run folder or a probe
+    set exists (it once failed only after both, and Hopper's 3 torques passed as x-y-z)."""
+    args = ("run", "env=gym", *overrides, "experiment=debug", f"out_dir={tmp_path}")
+    out = contactlab(*args, f"probe.root={tmp_path / 'probes'}", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "agent=seek" in out.stderr and "agent=mpc" in out.stderr and "hinge" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not list(tmp_path.glob("run-*")) and not (tmp_path / "probes").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "overrides",
-    # Pusher's arm has 7 actions: the default explorer, seek, drives point agents only
+    # the default explorer, seek, drives point agents only (see the test below)
     [
         ("env.id=Pusher-v5", "agent=random"),
-        ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object"),
+        ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object", "agent=random"),
     ],
 )
 def test_run_on_a_gymnasium_env_writes_a_report(tmp_path: Path, overrides: tuple) -> None:
