@@ -6,7 +6,7 @@ Three sets of env steps, merged (:func:`eval_steps`):
 * ``loop.eval_points`` steps spaced evenly in log(step) from the end of the warm-up to the
   budget, so the early part of a run, where the error falls fastest and steps-to-threshold are
   read, is resolved finely at any budget (with the defaults, 20k steps: evaluations at 1000,
-  1300, 1700, 2200, ... steps);
+  1300, 1700, 2000, 2300, 3000, ... steps);
 * the end of the warm-up (the first trained model) and the budget itself (the final figure).
 
 Points are rounded to multiples of ``loop.update_every`` (the model only changes at training

@@ -1,6 +1,6 @@
 """``contactlab viz`` and ``contactlab report``: run folders plus ``key=value`` options.
 
-``contactlab viz RUN_DIR [sequences=4 panel_width=240 panel_height=176 fps=5 hold=3 out=FILE]``
+``contactlab viz RUN_DIR [sequences=4 panel_width=320 panel_height=240 fps=5 hold=3 out=FILE]``
 ``contactlab report RUN_DIR [RUN_DIR ...] [video=true out=DIR]``: one ``report.html`` per run;
 with several runs also a comparison page (runs grouped by data source) in ``out`` (default
 ``<common parent>/comparison``).
