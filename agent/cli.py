@@ -121,7 +121,7 @@ def _cmd_compare(overrides: list[str], print_config: bool, dry_run: bool = False
     own = [o for o in overrides if not o.startswith("run.")]
     from omegaconf import DictConfig, OmegaConf
 
-    from agent.compare import CompareConfig, compare_folder, plan_runs
+    from agent.compare import CompareConfig, check_explorers, compare_folder, plan_runs
     from agent.config import load_config
     from agent.plan import PlanItem, concurrency, format_plan, make_plan
 
@@ -136,6 +136,7 @@ def _cmd_compare(overrides: list[str], print_config: bool, dry_run: bool = False
     if print_config:
         print(OmegaConf.to_yaml(resolved, resolve=True), end="")
         return 0
+    check_explorers(planned)  # before the plan's calibration runs build anything
     items = [
         PlanItem(p.name, p.source, p.cfg, p.resolved, folder / "runs" / p.name) for p in planned
     ]

@@ -129,6 +129,21 @@ def plan_runs(
     return planned
 
 
+def check_explorers(planned: list[PlannedRun]) -> None:
+    """Every run of a comparison is in one scene: an explorer that cannot drive it (``seek``
+    on a robot arm) is refused before anything is created, not after the other sources' runs.
+
+    Raises:
+        ConfigError: from :func:`agent.run.check_scene_fits_explorer`.
+    """
+    from agent.run import check_scene_fits_explorer
+
+    for p in planned:
+        if p.cfg.agent.name == "seek":
+            check_scene_fits_explorer(p.cfg)
+            return
+
+
 def identity(resolved: DictConfig) -> DictConfig:
     """The part of the compare config that names the comparison: everything a run sees."""
     kept = {k: v for k, v in resolved.items() if k not in NOT_IDENTITY}
@@ -145,7 +160,9 @@ def compare_folder(cfg: CompareConfig, resolved: DictConfig, run_overrides: list
 def compare(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) -> Path:
     """Run every planned run that is not finished, then write the summary, table and plots."""
     ident = identity(resolved)
-    name = compare_folder(cfg, resolved, run_overrides).name
+    target = compare_folder(cfg, resolved, run_overrides)
+    name = target.name
+    check_explorers(plan_runs(cfg, run_overrides, target / "runs", record=False))
     # a comparison folder from before a setting existed resumes at that setting's default
     defaults = identity(OmegaConf.structured(CompareConfig))
     folder, _ = open_run_dir(cfg.out_dir, name, ident, seed=0, defaults=defaults)

@@ -173,7 +173,7 @@ def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
     ``announce``: print the closing summary (:mod:`agent.closing_summary`) at the end.
     """
     run_dir = run_dir_of(cfg, resolved)
-    _check_scene_fits_explorer(cfg)
+    check_scene_fits_explorer(cfg)
     with lock_run_dir(run_dir):  # RunDirBusy at once if another process runs it
         opened = _open_run_dir(cfg, resolved, run_dir)
         if opened[1] and _finished(cfg, run_dir):
@@ -181,7 +181,7 @@ def run(cfg: RunConfig, resolved: DictConfig, announce: bool = False) -> Path:
         return _run(cfg, resolved, opened, announce)
 
 
-def _check_scene_fits_explorer(cfg: RunConfig) -> None:
+def check_scene_fits_explorer(cfg: RunConfig) -> None:
     """Explorers that need a kind of agent refuse other scenes here, before the run folder,
     the probe set or a model exists (``seek``: a point agent on slide joints)."""
     if cfg.agent.name != "seek":

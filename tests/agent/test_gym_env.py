@@ -199,3 +199,13 @@ def test_floor_features_measure_heights_from_the_scenes_ground(tmp_path: Path) -
     warning = floor_warning(env.unwrapped)
     assert warning is not None and "no ground geom" in warning and "world_model=graph" in warning
     env.close()
+
+
+def test_a_compare_with_seek_on_a_robot_arm_is_refused_before_any_run(tmp_path: Path) -> None:
+    """A comparison whose active source would drive Pusher's arm with seek is refused before
+    its folder or any run (random's would otherwise run first)."""
+    args = ("compare", "sources=[random,active]", "seeds=1", "run.env=gym")
+    out = contactlab(*args, "run.env.id=Pusher-v5", f"out_dir={tmp_path}", cwd=tmp_path)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "agent=mpc" in out.stderr and "Traceback" not in out.stderr
+    assert not list(tmp_path.iterdir())
