@@ -60,6 +60,22 @@ def test_a_setting_the_explorer_reads_blocks_a_resume(tmp_path: Path) -> None:
     assert (run_dir / "data").is_dir()  # nothing collected is touched
 
 
+def test_settings_of_another_curiosity_signal_do_not_block_a_resume(tmp_path: Path) -> None:
+    """A disagreement run never reads learning progress's or RND's settings (e.g. the default
+    of ``lp_refresh_every`` changed from 500 to 20 after the committed runs began); the signal
+    that reads them does."""
+    start(tmp_path, "source=active", "curiosity.lp_refresh_every=500")
+    assert reopen(tmp_path, "source=active", "curiosity.rnd_lr=0.01")[1]
+    assert reopen(tmp_path, "source=active")[1]  # lp_refresh_every at today's default
+    with pytest.raises(RunConfigChanged, match="curiosity.normalize"):
+        reopen(tmp_path, "source=active", "curiosity.normalize=false")
+    other = tmp_path / "lp"
+    other.mkdir()
+    start(other, "source=active", "curiosity=learning_progress", "curiosity.lp_refresh_every=500")
+    with pytest.raises(RunConfigChanged, match="curiosity.lp_refresh_every"):
+        reopen(other, "source=active", "curiosity=learning_progress")
+
+
 def test_pixel_settings_count_only_for_a_pixel_run(tmp_path: Path) -> None:
     start(tmp_path, "source=video_states")
     assert reopen(tmp_path, "source=video_states", "pixels.size=32")[1]
