@@ -190,7 +190,9 @@ def check_scene_fits_explorer(cfg: RunConfig) -> None:
 
     env = make_env(cfg.env)
     try:
-        check_point_agent(env.unwrapped.model, int(env.action_space.shape[0]))
+        scene = env.unwrapped
+        assert isinstance(scene, ContactSceneEnv)
+        check_point_agent(scene.model, int(scene.model.nu))
     finally:
         env.close()
 
