@@ -67,9 +67,10 @@ class WorldModelConfig:
             ground geom measures them from z = 0 and warns (``agent.parts.floor_warning``).
         fast_separation: graph, with ``contact_features``: compute the boxes' separating-axis
             distance in the receiver's frame (``box_separation_local``), equal to the
-            world-frame reference up to float rounding and several times faster; a whole
-            training update of ``graph_contact`` on PushBlocks gets ~1.7x faster
-            (``python benchmarks/contact_features.py`` prints both side by side). Off by
+            world-frame reference up to float rounding and ~4x faster; a whole training
+            update of ``graph_contact`` on PushBlocks gets 1.32x faster on a quiet machine
+            (1.74x with two other jobs running; ``python benchmarks/contact_features.py``
+            prints both side by side). Off by
             default until the committed ``graph_contact`` results, made with the reference,
             are re-run with it (float rounding makes a run's numbers differ).
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
