@@ -160,9 +160,7 @@ def compare_folder(cfg: CompareConfig, resolved: DictConfig, run_overrides: list
 def compare(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) -> Path:
     """Run every planned run that is not finished, then write the summary, table and plots."""
     ident = identity(resolved)
-    target = compare_folder(cfg, resolved, run_overrides)
-    name = target.name
-    check_explorers(plan_runs(cfg, run_overrides, target / "runs", record=False))
+    name = compare_folder(cfg, resolved, run_overrides).name
     # a comparison folder from before a setting existed resumes at that setting's default
     defaults = identity(OmegaConf.structured(CompareConfig))
     folder, _ = open_run_dir(cfg.out_dir, name, ident, seed=0, defaults=defaults)
@@ -172,6 +170,7 @@ def compare(cfg: CompareConfig, resolved: DictConfig, run_overrides: list[str]) 
         cast(dict, OmegaConf.to_container(resolved, resolve=True)),
     )
     planned = plan_runs(cfg, run_overrides, folder / "runs")
+    check_explorers(planned)
     from agent.compare_summary import summarize
 
     todo = []

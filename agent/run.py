@@ -192,7 +192,7 @@ def check_scene_fits_explorer(cfg: RunConfig) -> None:
     try:
         scene = env.unwrapped
         assert isinstance(scene, ContactSceneEnv)
-        check_point_agent(scene.model, int(scene.model.nu))
+        check_point_agent(scene.model)
     finally:
         env.close()
 

@@ -96,7 +96,7 @@ def simulator_step(env: Any) -> StepFn:
     return step
 
 
-def check_point_agent(model: mujoco.MjModel, action_dim: int) -> None:
+def check_point_agent(model: mujoco.MjModel) -> None:
     """Refuse a scene whose actions are not a point agent's x, y(, z) velocity, before a run
     builds anything: 2 or 3 actuators, each driving a slide joint (the built-in scenes).
     Gymnasium's Pusher (7 hinge torques) and Hopper (3 hinge torques) are refused.
@@ -114,11 +114,11 @@ def check_point_agent(model: mujoco.MjModel, action_dim: int) -> None:
             drives.append("slide" if kind == int(mujoco.mjtJoint.mjJNT_SLIDE) else "hinge/ball")
         else:
             drives.append("non-joint")
-    if action_dim not in (2, 3) or any(d != "slide" for d in drives):
+    if model.nu not in (2, 3) or any(d != "slide" for d in drives):
         raise ConfigError(
             "agent=seek drives a point agent whose action is its x, y(, z) velocity (2 or 3 "
             "actuators on slide joints, as in the built-in scenes); this scene has "
-            f"{action_dim} actions driving {sorted(set(drives)) or 'nothing'} joints: "
+            f"{model.nu} actions driving {sorted(set(drives)) or 'nothing'} joints: "
             "use agent=mpc"
         )
 
