@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 CONFIDENCE = 0.95
 N_RESAMPLES = 10_000
@@ -48,7 +47,9 @@ def _interval(
         return float("nan"), float("nan")
     if np.all(x == x[0]):  # every resample is the same: the interval is that value
         return float(x[0]), float(x[0])
-    res = _scipy_stats.bootstrap(
+    from scipy import stats  # deferred: ~1 s of import that a run without two seeds never needs
+
+    res = stats.bootstrap(
         (x,),
         statistic,
         confidence_level=confidence,

@@ -8,7 +8,6 @@ signal's scale and to monotone transforms, so raw and normalised rewards score t
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from envs.layout import EntityLayout
 from envs.regimes import REGIME_NAMES
@@ -33,6 +32,9 @@ def rank_correlation(signal: np.ndarray, true_error: np.ndarray) -> float:
         raise ValueError(f"signal has {s.size} values, true_error {t.size}")
     if s.size < 2 or np.all(s == s[0]) or np.all(t == t[0]):
         return float("nan")  # undefined; spearmanr would also warn
+    from scipy.stats import spearmanr  # deferred: ~1 s of import for every process that
+    # imports the curiosity package, and only calibration metrics need it
+
     return float(spearmanr(s, t).statistic)
 
 
