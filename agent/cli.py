@@ -116,7 +116,9 @@ def _cmd_run(overrides: list[str], print_config: bool) -> int:
     return 0
 
 
-def _cmd_compare(overrides: list[str], print_config: bool, dry_run: bool = False) -> int:
+def _cmd_compare(
+    overrides: list[str], print_config: bool, dry_run: bool = False, estimate: bool = True
+) -> int:
     run_overrides = [o[len("run.") :] for o in overrides if o.startswith("run.")]
     own = [o for o in overrides if not o.startswith("run.")]
     from omegaconf import DictConfig, OmegaConf
@@ -145,7 +147,7 @@ def _cmd_compare(overrides: list[str], print_config: bool, dry_run: bool = False
         f"plan: {len(cfg.sources)} sources x {cfg.seeds} seeds at {cfg.budget} env steps "
         f"each, in {folder}"
     )
-    print(format_plan(make_plan(items), title, at_once), flush=True)
+    print(format_plan(make_plan(items, calibrate_missing=estimate), title, at_once), flush=True)
     if dry_run:
         print("dry run: nothing was run")
         return 0
@@ -198,7 +200,9 @@ def _cmd_report(args: list[str], print_config: bool) -> int:
     return report_command(args)
 
 
-def _cmd_sweep(overrides: list[str], print_config: bool, dry_run: bool = False) -> int:
+def _cmd_sweep(
+    overrides: list[str], print_config: bool, dry_run: bool = False, estimate: bool = True
+) -> int:
     """``ray.*``/``sweep.*`` overrides configure the sweep; every other one is a run override."""
     from agent.config import load_config
     from agent.sweep.config import SWEEP_KEYS, SweepConfig
@@ -224,7 +228,7 @@ def _cmd_sweep(overrides: list[str], print_config: bool, dry_run: bool = False) 
 
     # a cluster that is not there fails at once, before the plan's calibration runs
     check_address(cfg.ray.address)
-    _print_sweep_plan(cfg, run_overrides)
+    _print_sweep_plan(cfg, run_overrides, estimate)
     if dry_run:
         print("dry run: nothing was run")
         return 0
@@ -233,7 +237,7 @@ def _cmd_sweep(overrides: list[str], print_config: bool, dry_run: bool = False) 
     return run_sweep(cfg, run_overrides)
 
 
-def _print_sweep_plan(cfg: Any, run_overrides: list[str]) -> None:
+def _print_sweep_plan(cfg: Any, run_overrides: list[str], estimate: bool = True) -> None:
     """The sweep's trials, reused ones and estimated time (timings from finished trials of the
     same config apart from the seed, else a calibration)."""
     import re
@@ -253,7 +257,8 @@ def _print_sweep_plan(cfg: Any, run_overrides: list[str]) -> None:
         for t in trials
     ]
     title = f"plan: {len(trials)} trials in {sweep_dir}"
-    print(format_plan(make_plan(items), title, concurrency(cfg.sweep.max_concurrent)), flush=True)
+    rows = make_plan(items, calibrate_missing=estimate)
+    print(format_plan(rows, title, concurrency(cfg.sweep.max_concurrent)), flush=True)
 
 
 Handler = Callable[[list[str], bool], int]
@@ -328,6 +333,12 @@ def build_parser(help_for: str | None = None) -> argparse.ArgumentParser:
                 action="store_true",
                 help="print the plan (runs, reused runs, env steps, estimated time) and exit",
             )
+            p.add_argument(
+                "--no-estimate",
+                action="store_true",
+                help="skip the plan's calibration runs (a few hundred steps of each source or "
+                "trial family that no finished run has timed): the time left is not estimated",
+            )
     return parser
 
 
@@ -335,6 +346,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     asks_help = bool(argv) and argv[0] in COMMANDS and ("-h" in argv or "--help" in argv)
     parser = build_parser(help_for=argv[0] if asks_help else None)
+    if argv and argv[0] in COMMANDS:  # flags anywhere among the KEY=VALUE overrides (argparse
+        # stops taking a nargs="*" positional at the first flag): every flag after them
+        argv = [argv[0], *(a for a in argv[1:] if not a.startswith("-"))] + [
+            a for a in argv[1:] if a.startswith("-")
+        ]
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -350,8 +366,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     handler = COMMANDS[args.command][0]
     try:
-        if getattr(args, "dry_run", False):
-            return cast(Any, handler)(list(args.overrides), args.print_config, dry_run=True)
+        if args.command in ("compare", "sweep"):
+            return cast(Any, handler)(
+                list(args.overrides),
+                args.print_config,
+                dry_run=args.dry_run,
+                estimate=not args.no_estimate,
+            )
         return handler(list(args.overrides), args.print_config)
     except (
         ConfigError,

@@ -123,3 +123,20 @@ def test_the_default_world_model_is_the_graph_model_with_contact_features() -> N
     graph, _ = load_config("run", RunConfig, ["world_model=graph"])
     assert graph.world_model.contact_features is False
     assert dataclasses.replace(graph.world_model, contact_features=True) == wm
+
+
+def test_flags_may_stand_anywhere_among_the_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse stops filling the overrides at the first flag; ``main`` moves the flags last."""
+    from agent.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--print-config", "seed=7", "experiment=debug"]) == 0
+    shown = capsys.readouterr().out
+    assert "\nseed: 7\n" in shown and "\nbudget: 600\n" in shown  # both overrides taken
+    args = ["compare", "--dry-run", "sources=[random]", "--no-estimate", "run.experiment=debug"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "random-s0" in out and "600 steps" in out and "calibration off" in out
+    assert not list(tmp_path.rglob("*.pt"))  # a dry run: nothing ran

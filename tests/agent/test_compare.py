@@ -14,6 +14,7 @@ SOURCES = ["random", "video_states", "video_pixels", "video_random", "active", "
 
 def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
     args = ["compare", f"sources=[{','.join(SOURCES)}]", "seeds=1", "budget=400", "name=c"]
+    args += ["--no-estimate"]  # no calibration runs: test_plan.py checks the estimate
     args += ["run.experiment=debug", "run.loop.warmup=100", "run.loop.eval_every=200"]
     out = subprocess.run(
         [sys.executable, "-m", "agent.cli", *args],
@@ -23,6 +24,7 @@ def test_every_source_runs_and_the_protocol_is_equal(tmp_path: Path) -> None:
         timeout=900,
     )
     assert out.returncode == 0, out.stderr[-3000:]
+    assert "estimated wall time: unknown" in out.stdout  # --no-estimate: no calibration ran
     folder = tmp_path / "runs/c"
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["protocol"]["equal"], summary["protocol"]

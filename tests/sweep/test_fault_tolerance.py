@@ -57,7 +57,7 @@ def test_killed_trial_worker_is_rerun_and_resumes(
     # The sweep joins the session's Ray as a cluster (ray.address=...): the shared-storage
     # check and token authentication of a joined cluster are exercised too.
     args = cli(
-        "sweep", "experiment=debug", "agent=random", "budget=2000", "seed=3",
+        "sweep", "experiment=debug", "agent=random", "budget=2000", "seed=3", "--no-estimate",
         f"probe.root={probe_root}", f"ray.address={ray_session.address}",
     )  # fmt: skip
     proc = subprocess.Popen(
@@ -91,7 +91,12 @@ def test_killed_sweep_resumes_without_redoing_finished_or_checkpointed_work(
 ) -> None:
     # The default: the sweep starts (and, killed, loses) its own local Ray.
     args = cli(
-        "sweep", "budget=600,3000", "experiment=debug", "agent=random", f"probe.root={probe_root}"
+        "sweep",
+        "budget=600,3000",
+        "experiment=debug",
+        "agent=random",
+        f"probe.root={probe_root}",
+        "--no-estimate",
     )
     proc = subprocess.Popen(
         args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env

@@ -62,7 +62,12 @@ def test_killed_driver_leaves_no_ray_process_or_session_folder(
 ) -> None:
     before = set(_session_pids())
     args = cli(
-        "sweep", "experiment=debug", "agent=random", "budget=3000", f"probe.root={probe_root}"
+        "sweep",
+        "experiment=debug",
+        "agent=random",
+        "budget=3000",
+        f"probe.root={probe_root}",
+        "--no-estimate",
     )
     proc = subprocess.Popen(
         args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env
