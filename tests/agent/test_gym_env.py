@@ -106,7 +106,9 @@ def test_seek_refuses_a_robot_arm_before_building_anything(tmp_path: Path, overr
         ("env.id=Hopper-v5", "env.entities=bodies", "env.links=object", "agent=random"),
     ],
 )
-def test_run_on_a_gymnasium_env_writes_a_report(tmp_path: Path, overrides: tuple) -> None:
+def test_run_on_a_gymnasium_env_writes_a_report(
+    tmp_path: Path, overrides: tuple, with_report: None
+) -> None:
     args = ("run", "env=gym", *overrides, "experiment=debug", f"out_dir={tmp_path}")
     out = contactlab(*args, f"probe.root={tmp_path / 'probes'}", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -31,7 +31,7 @@ def cli(
     return out
 
 
-def test_run_debug_completes_and_writes_metrics(tmp_path: Path) -> None:
+def test_run_debug_completes_and_writes_metrics(tmp_path: Path, with_report: None) -> None:
     out = cli("run", "experiment=debug", "run_name=smoke", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     run = tmp_path / "runs/smoke"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,6 +32,7 @@ def debug_run(tmp_path_factory: pytest.TempPathFactory) -> DebugRun:
     out = subprocess.run(
         [sys.executable, "-m", "agent.cli", "run", "experiment=debug", "run_name=x"],
         cwd=cwd,
+        env={**os.environ, "CONTACTLAB_REPORT": "1"},  # the suite's default is 0
         capture_output=True,
         text=True,
         timeout=600,

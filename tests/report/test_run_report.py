@@ -134,7 +134,7 @@ def test_report_command_writes_a_page(debug_run: Any, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_video_source_run_gets_a_report(tmp_path: Path) -> None:
+def test_video_source_run_gets_a_report(tmp_path: Path, with_report: None) -> None:
     """A "video" source's model is conditioned on the agent's motion, not on actions."""
     out = subprocess.run(
         [sys.executable, "-m", "agent.cli", "run", "experiment=debug", "source=video_random"]
@@ -148,3 +148,18 @@ def test_video_source_run_gets_a_report(tmp_path: Path) -> None:
     assert "warning: no report" not in out.stderr
     frames = iio.imread(tmp_path / "runs/v/viz.mp4")
     assert frames.shape[1:] == (*VizConfig().frame_size, 3)
+
+
+def test_contactlab_report_0_skips_the_report_and_says_how_to_write_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agent.report import write_run_report_or_warn
+
+    monkeypatch.setenv("CONTACTLAB_REPORT", "0")
+    assert write_run_report_or_warn(tmp_path) is None
+    out = capsys.readouterr().out
+    assert "report: skipped (CONTACTLAB_REPORT=0)" in out and f"contactlab report {tmp_path}" in out
+    assert not list(tmp_path.iterdir())  # nothing written
+    monkeypatch.setenv("CONTACTLAB_REPORT", "1")  # asked for: tried, and warns (not a run folder)
+    assert write_run_report_or_warn(tmp_path) is None
+    assert "warning: no report for" in capsys.readouterr().err
