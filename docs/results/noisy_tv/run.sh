@@ -9,9 +9,9 @@ OUT=${OUT:-/tmp/noisy_tv}
 SIGNALS=${SIGNALS:-"prediction_error disagreement learning_progress rnd"}
 SEEDS=${SEEDS:-"0 1 2"}
 AGENT=${AGENT:-seek}
-# The world model: graph, the default until 2026-12-01, with which the committed result ran
-# (WM=graph_contact: today's default).
-WM=${WM:-graph}
+# The world model: graph_contact (the default), with which the committed result ran; WM=graph
+# gives the earlier result kept as results_graph.md and summary_graph.json.
+WM=${WM:-graph_contact}
 CL=$PWD/.venv/bin/contactlab
 mkdir -p "$OUT/logs"
 cd "$OUT"

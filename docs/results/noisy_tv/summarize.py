@@ -3,7 +3,8 @@ fraction of the explorer's steps (after the random warm-up) with the TV on, and 
 in which it moved an object.
 
 Usage: ``python docs/results/noisy_tv/summarize.py [/tmp/noisy_tv]``
-Writes ``results.md`` and ``summary.json`` next to this file.
+Writes ``results.md`` and ``summary.json`` next to this file; ``summary.json`` also records
+each run's commit (``run.json``) and its ``world_model=`` choice (its command).
 """
 
 from __future__ import annotations
@@ -39,12 +40,20 @@ def explorer_rates(run: Path) -> dict[str, float]:
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/noisy_tv") / "runs"
     per: dict[str, dict[str, dict[str, float]]] = {}
+    runs: dict[str, dict] = {}
     for run in sorted(root.iterdir()):
         m = NAME.fullmatch(run.name)
         if m is None or not (run / "summary.json").exists():
             continue
         per.setdefault(f"{m['agent']}+{m['signal']}", {})[f"s{m['seed']}"] = explorer_rates(run)
-    out: dict = {"per_seed": per, "tv_on": {}, "moved": {}}
+        info = json.loads((run / "run.json").read_text())
+        chosen = [a.split("=", 1)[1] for a in info["command"] if a.startswith("world_model=")]
+        runs[run.name] = {
+            "commit": info["git"]["commit"],
+            "dirty": info["git"]["dirty"],
+            "world_model": chosen[-1] if chosen else "default",
+        }
+    out: dict = {"per_seed": per, "tv_on": {}, "moved": {}, "runs": runs}
     lines = [
         "# Noisy TV: fraction of the explorer's steps with the TV on",
         "",
