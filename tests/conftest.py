@@ -11,7 +11,15 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 # (the ``with_report`` fixture, or CONTACTLAB_REPORT=1 in a subprocess's environment).
 os.environ.setdefault("CONTACTLAB_REPORT", "0")
 
-SWEEP_TESTS = Path(__file__).parent / "sweep"
+TESTS = Path(__file__).parent
+SWEEP_TESTS = TESTS / "sweep"
+# Modules whose tests share a module- or session-scoped fixture that runs a command (a finished
+# debug run, a dataset): on one worker, so the fixture runs once, not once per worker.
+SHARED_FIXTURE_MODULES = {
+    TESTS / "reliability/test_run_folder.py": "run-folder",  # `finished`: a 600-step run
+    TESTS / "report/test_run_report.py": "report-run",  # `debug_run`: a run with its report
+    TESTS / "agent/test_train_model.py": "train-model",  # `workdir`: a dataset, a probe set
+}
 
 
 @pytest.fixture
@@ -20,10 +28,14 @@ def with_report(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONTACTLAB_REPORT", "1")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its hook is registered later)
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
     """Under pytest-xdist (``-n 2 --dist loadgroup``, the README's test command), keep every
     test of ``tests/sweep`` on one worker: they share one local Ray (a session fixture) and the
-    Ray token file, so a second worker would start a second cluster for nothing."""
+    Ray token file, so a second worker would start a second cluster for nothing. The same for
+    each module of ``SHARED_FIXTURE_MODULES``. (xdist hands out the largest groups first.)"""
     for item in items:
         if item.path.is_relative_to(SWEEP_TESTS):
             item.add_marker(pytest.mark.xdist_group("ray"))
+        elif item.path in SHARED_FIXTURE_MODULES:
+            item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_MODULES[item.path]))

@@ -57,7 +57,7 @@ def test_killed_trial_worker_is_rerun_and_resumes(
     # The sweep joins the session's Ray as a cluster (ray.address=...): the shared-storage
     # check and token authentication of a joined cluster are exercised too.
     args = cli(
-        "sweep", "experiment=debug", "agent=random", "budget=2000", "seed=3", "--no-estimate",
+        "sweep", "experiment=debug", "agent=random", "budget=1000", "seed=3", "--no-estimate",
         f"probe.root={probe_root}", f"ray.address={ray_session.address}",
     )  # fmt: skip
     proc = subprocess.Popen(
@@ -76,13 +76,13 @@ def test_killed_trial_worker_is_rerun_and_resumes(
     os.kill(pid, signal.SIGKILL)
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-3000:]
-    _assert_exact_dataset(run_dir, 2000)
+    _assert_exact_dataset(run_dir, 1000)
     log = (run_dir / "trial.log").read_text()
     second = log.split("=== attempt 2")[1]
     assert "resuming" in second and "env step 0/" not in second
     assert int((run_dir / "trial.pid").read_text()) != pid
     (row,) = csv.DictReader((run_dir.parent / "results.csv").open())
-    assert row["status"] == "done" and row["attempts"] == "2" and row["env_steps"] == "2000"
+    assert row["status"] == "done" and row["attempts"] == "2" and row["env_steps"] == "1000"
 
 
 @pytest.mark.slow  # ~100 s: run with `pytest -m slow`
