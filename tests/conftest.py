@@ -13,13 +13,6 @@ os.environ.setdefault("CONTACTLAB_REPORT", "0")
 
 TESTS = Path(__file__).parent
 SWEEP_TESTS = TESTS / "sweep"
-# Modules whose tests share a module- or session-scoped fixture that runs a command (a finished
-# debug run, a dataset): on one worker, so the fixture runs once, not once per worker.
-SHARED_FIXTURE_MODULES = {
-    TESTS / "reliability/test_run_folder.py": "run-folder",  # `finished`: a 600-step run
-    TESTS / "report/test_run_report.py": "report-run",  # `debug_run`: a run with its report
-    TESTS / "agent/test_train_model.py": "train-model",  # `workdir`: a dataset, a probe set
-}
 
 
 @pytest.fixture
@@ -32,10 +25,7 @@ def with_report(monkeypatch: pytest.MonkeyPatch) -> None:
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
     """Under pytest-xdist (``-n 2 --dist loadgroup``, the README's test command), keep every
     test of ``tests/sweep`` on one worker: they share one local Ray (a session fixture) and the
-    Ray token file, so a second worker would start a second cluster for nothing. The same for
-    each module of ``SHARED_FIXTURE_MODULES``. (xdist hands out the largest groups first.)"""
+    Ray token file, so a second worker would start a second cluster for nothing."""
     for item in items:
         if item.path.is_relative_to(SWEEP_TESTS):
             item.add_marker(pytest.mark.xdist_group("ray"))
-        elif item.path in SHARED_FIXTURE_MODULES:
-            item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_MODULES[item.path]))

@@ -102,7 +102,7 @@ def test_killed_run_resumes_rather_than_restarts(tmp_path: Path) -> None:
         "run",
         "experiment=debug",
         "agent=random",
-        "budget=1400",
+        "budget=800",
         "run_name=k",
     ]
     proc = subprocess.Popen(
@@ -120,14 +120,14 @@ def test_killed_run_resumes_rather_than_restarts(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert "resuming" in out.stdout and "env step 0/" not in out.stdout
     data = load_dataset(tmp_path / "runs/k/data")
-    assert len(data) == 1400
+    assert len(data) == 800
     pairs = set(zip(data.episode.tolist(), data.step.tolist(), strict=True))
-    assert len(pairs) == 1400, "no transition stored twice"
+    assert len(pairs) == 800, "no transition stored twice"
     steps = [
         json.loads(line)["step"]
         for line in (tmp_path / "runs/k/metrics.jsonl").read_text().splitlines()
     ]
-    assert steps == sorted(set(steps)) and steps[-1] == 1400
+    assert steps == sorted(set(steps)) and steps[-1] == 800
 
 
 #: Bad inputs users type, each with the key its error must name. Kept here as the list
