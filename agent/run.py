@@ -192,7 +192,7 @@ def check_scene_fits_explorer(cfg: RunConfig) -> None:
     try:
         scene = env.unwrapped
         assert isinstance(scene, ContactSceneEnv)
-        check_point_agent(scene.model)
+        check_point_agent(scene.model, scene.layout)
     finally:
         env.close()
 

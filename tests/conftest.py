@@ -11,8 +11,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 # (the ``with_report`` fixture, or CONTACTLAB_REPORT=1 in a subprocess's environment).
 os.environ.setdefault("CONTACTLAB_REPORT", "0")
 
-TESTS = Path(__file__).parent
-SWEEP_TESTS = TESTS / "sweep"
+SWEEP_TESTS = Path(__file__).parent / "sweep"
 
 
 @pytest.fixture

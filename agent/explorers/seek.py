@@ -46,6 +46,7 @@ from agent.config.errors import ConfigError
 from agent.explorers.base import imagined_score
 from agent.explorers.seek_config import SeekConfig
 from envs.layout import EntityLayout
+from envs.scripted import is_point_agent
 
 # score(obs_mean (P, D), action (P, A), predicted (M, P, D)) -> (P,) intrinsic reward
 ScoreFn = Callable[[Tensor, Tensor, Tensor], Tensor]
@@ -96,31 +97,33 @@ def simulator_step(env: Any) -> StepFn:
     return step
 
 
-def check_point_agent(model: mujoco.MjModel) -> None:
+def check_point_agent(model: mujoco.MjModel, layout: EntityLayout) -> None:
     """Refuse a scene whose actions are not a point agent's x, y(, z) velocity, before a run
-    builds anything: 2 or 3 actuators, each driving a slide joint (the built-in scenes).
-    Gymnasium's Pusher (7 hinge torques) and Hopper (3 hinge torques) are refused.
+    builds anything: 2 or 3 actuators, actuator ``i`` driving a slide joint along axis ``i``
+    (:func:`envs.scripted.is_point_agent`, as in the built-in scenes). Gymnasium's Pusher
+    (7 hinge torques) and Hopper (3 hinge torques) are refused.
 
     Raises:
         ConfigError: naming what the scene's actuators drive, and ``agent=mpc``.
     """
-    drives = []
-    for a in range(model.nu):
-        if int(model.actuator_trntype[a]) in (
-            int(mujoco.mjtTrn.mjTRN_JOINT),
-            int(mujoco.mjtTrn.mjTRN_JOINTINPARENT),
-        ):
-            kind = int(model.jnt_type[model.actuator_trnid[a, 0]])
-            drives.append("slide" if kind == int(mujoco.mjtJoint.mjJNT_SLIDE) else "hinge/ball")
-        else:
-            drives.append("non-joint")
-    if model.nu not in (2, 3) or any(d != "slide" for d in drives):
-        raise ConfigError(
-            "agent=seek drives a point agent whose action is its x, y(, z) velocity (2 or 3 "
-            "actuators on slide joints, as in the built-in scenes); this scene has "
-            f"{model.nu} actions driving {sorted(set(drives)) or 'nothing'} joints: "
-            "use agent=mpc"
+    if model.nu in (2, 3) and is_point_agent(model, layout):
+        return
+    joint_trn = (int(mujoco.mjtTrn.mjTRN_JOINT), int(mujoco.mjtTrn.mjTRN_JOINTINPARENT))
+    drives = {
+        (
+            "slide"
+            if int(model.jnt_type[model.actuator_trnid[a, 0]]) == int(mujoco.mjtJoint.mjJNT_SLIDE)
+            else "hinge/ball"
         )
+        if int(model.actuator_trntype[a]) in joint_trn
+        else "non-joint"
+        for a in range(model.nu)
+    }
+    raise ConfigError(
+        "agent=seek drives a point agent whose action is its x, y(, z) velocity (2 or 3 "
+        "actuators on slide joints along x, y(, z), as in the built-in scenes); this scene has "
+        f"{model.nu} actions driving {sorted(drives) or 'nothing'} joints: use agent=mpc"
+    )
 
 
 class SeekExplorer:
