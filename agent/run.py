@@ -402,8 +402,7 @@ def _run_sb3(r: Run, checkpoint: Any) -> None:
         reset_seed=reset_seed,
     )
     r.sb3 = EXPLORERS.get(cfg.agent.name).builder()(wrapped, cfg.seed, cfg.agent)
-    # SB3's own training stats (losses, entropy) go to the run's TensorBoard folder; without a
-    # logger of ours, every learn() would leave an empty SB3-<date> folder in the system tmp.
+    # SB3's own training stats (losses, entropy) go to the run's TensorBoard folder.
     from stable_baselines3.common.logger import configure
 
     r.sb3.set_logger(configure(str(r.run_dir / "tb" / "sb3"), ["tensorboard"]))

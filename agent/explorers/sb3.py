@@ -105,11 +105,19 @@ class BudgetCallback(BaseCallback):
 
 
 def make_sb3(algo: str, env: gym.Env, seed: int, kwargs: dict[str, Any]) -> Any:
-    """Build SB3's ``PPO`` or ``SAC`` with its default MLP policy on ``env``."""
+    """Build SB3's ``PPO`` or ``SAC`` with its default MLP policy on ``env``.
+
+    The model starts with a logger that writes nowhere: without one of its own, each
+    ``learn()`` would leave an empty ``SB3-<date>`` folder in the system tmp. A run replaces it
+    with one that writes to its TensorBoard folder (``agent.run``).
+    """
     from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.logger import Logger
 
     cls = {"ppo": PPO, "sac": SAC}[algo]
-    return cls("MlpPolicy", env, seed=seed, verbose=0, device="cpu", **kwargs)
+    model = cls("MlpPolicy", env, seed=seed, verbose=0, device="cpu", **kwargs)
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
 
 
 def build_ppo(env: gym.Env, seed: int, agent: AgentConfig) -> Any:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 import envs  # noqa: F401
@@ -83,6 +87,18 @@ def test_sb3_wrapper_replaces_the_reward_seen_by_ppo() -> None:
         assert rewards[i] == np.float32(seen[i][1])  # what PPO learned from is our reward
         np.testing.assert_allclose(observations[i], seen[i][0], rtol=1e-6)
     assert np.abs(rewards).max() > 0  # the env's own reward is always 0
+
+
+def test_sb3_learn_leaves_nothing_in_the_system_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a logger of ours SB3's learn() makes an empty SB3-<date> folder in the tmp dir.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    env = IntrinsicRewardWrapper(gym.make("contactlab/PushBlocks-v0"), lambda o, a, n: 0.0)
+    model = make_sb3("ppo", env, seed=0, kwargs={"n_steps": 32, "batch_size": 32, "n_epochs": 1})
+    model.learn(total_timesteps=32)
+    assert model.num_timesteps >= 32
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_budget_callback_stops_learning() -> None:
