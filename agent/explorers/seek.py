@@ -227,6 +227,8 @@ class SeekExplorer:
             angles = self.rng.uniform(-np.pi, np.pi, cfg.directions)
             speeds = self.rng.uniform(cfg.min_speed, cfg.max_speed, cfg.directions)
             dirs = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], -1)
+            if cfg.speed_scale == "box":  # a speed of 1: the largest action along the direction
+                speeds = speeds / np.abs(dirs[:, :2]).max(-1)
             target = blocks[entity]
             reach = self._reach(agent, target, entity, dirs)
             for k in range(cfg.directions):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+SPEED_SCALES = ("l2", "box")  #: values of ``agent.seek.speed_scale``
+
 
 @dataclass(frozen=True)
 class SeekConfig:
@@ -16,8 +18,13 @@ class SeekConfig:
         places: "go to this spot and stay" goals sampled at each choice, scored beside the
             contact goals, so that where the agent goes is decided by curiosity, not by
             construction (the noisy-TV switch is such a spot).
-        min_speed: slowest push tried, as a fraction of the full action.
+        min_speed: slowest push tried, as a fraction of the full action (see
+            ``speed_scale``).
         max_speed: fastest push tried.
+        speed_scale: what a push speed of 1 is: ``"l2"``, an x-y action of L2 norm 1 in every
+            direction (the default); ``"box"``, the largest x-y action along the push
+            direction inside the action box, ``1 / max(|cos a|, |sin a|)`` (up to sqrt(2) on
+            diagonals, as fast as the demonstrator and the probe policy push there).
         imagine_steps: model steps imagined from each candidate's start to score it; long
             enough that even the slowest push closes ``standoff`` and pushes the object (with
             MuJoCo as the step function: every feasible push of PushBlocks and Tower moves its
@@ -38,6 +45,7 @@ class SeekConfig:
     places: int = 8
     min_speed: float = 0.3
     max_speed: float = 1.0
+    speed_scale: str = "l2"
     imagine_steps: int = 10
     standoff: float = 0.005
     runup: float = 0.03
@@ -60,6 +68,11 @@ class SeekConfig:
             raise ValueError(
                 "agent.seek.min_speed and max_speed must satisfy 0 < min_speed <= max_speed <= 1,"
                 f" got {self.min_speed!r} and {self.max_speed!r}"
+            )
+        if self.speed_scale not in SPEED_SCALES:
+            raise ValueError(
+                f"agent.seek.speed_scale must be one of {list(SPEED_SCALES)},"
+                f" got {self.speed_scale!r}"
             )
         if self.gain == 0:
             raise ValueError("agent.seek.gain must be > 0, got 0")

@@ -163,9 +163,10 @@ def test_a_resumed_explorer_acts_exactly_as_the_uninterrupted_one(tmp_path: Path
         ("standoff", float("nan"), "agent.seek.standoff"),
         ("runup", -0.01, "agent.seek.runup"),
         ("gain", 0.0, "agent.seek.gain"),
+        ("speed_scale", "fast", "agent.seek.speed_scale"),
     ],
 )
-def test_bad_settings_name_the_key(key: str, value: float, needle: str) -> None:
+def test_bad_settings_name_the_key(key: str, value: float | str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         SeekConfig(**{key: value})
 
@@ -253,6 +254,31 @@ def test_the_executed_push_has_the_imagined_speed_and_a_3d_agent_pushes_at_the_h
     np.testing.assert_allclose(np.linalg.norm(np.array(pushes)[:, :2], axis=1), 0.5, rtol=1e-5)
     moved = layout.split(obs)[top, 0:3] - start
     assert float(moved[:2] @ direction) > 0.02, f"the top block moved {moved}"
+
+
+@pytest.mark.parametrize("scale", ["l2", "box"])
+def test_push_speeds_span_the_action_box_only_with_the_box_scale(scale: str) -> None:
+    env = _env()
+    obs, _ = env.reset(seed=0)
+    cfg = SeekConfig(min_speed=1.0, max_speed=1.0, speed_scale=scale, places=0, directions=64)
+    goals, _, actions = _explorer(env, lambda o, a, p: o[:, 0], cfg).candidates(obs)
+    planar = np.linalg.norm(actions[:, :2], axis=1)
+    largest = np.abs(actions[:, :2]).max(1)
+    # every imagined push stays inside the action box and has the goal's speed as its L2 norm
+    assert largest.max() <= 1.0 + 1e-6
+    np.testing.assert_allclose(planar, [g["speed"] for g in goals], rtol=1e-5)
+    if scale == "l2":  # speed 1 is an L2 norm of 1 in every direction
+        np.testing.assert_allclose(planar, 1.0, rtol=1e-5)
+    else:  # the largest action along each direction: one component at 1, up to sqrt(2) on
+        np.testing.assert_allclose(largest, 1.0, rtol=1e-5)  # diagonals
+        assert planar.max() > 1.3 and planar.min() >= 1.0 - 1e-6
+    # the executed push toward a point far along the goal's direction keeps that speed (the
+    # controller caps the L2 norm, then clips each component to the box)
+    explorer = _explorer(env, lambda o, a, p: o[:, 0], cfg)
+    for goal, speed in zip(goals, planar, strict=True):
+        aim = np.append(np.asarray(goal["direction"]) * 10.0, 0.0)
+        push = explorer._toward(np.zeros(3), aim, goal["speed"])
+        assert np.linalg.norm(push[:2]) == pytest.approx(speed, rel=1e-5)
 
 
 def test_place_goals_inside_an_object_are_never_chosen() -> None:
