@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Why does watching the demonstrator teach impacts better than acting? (README.md here.)
+# PushBlocks, 5k env steps per run, the default world model (graph_contact) and the
+# headline's probe set: the default seek explorer against push-speed variants and the
+# watching source, then an offline swap of what the model is conditioned on. Run from the
+# repository root after `bash .ci/setup`; one run at a time, ~7-10 min each on this 2-core
+# machine, ~2 h for the default SEEDS.
+#   OUT=/tmp/watching_advantage SEEDS="0 1" bash docs/results/watching_advantage/run.sh
+#   python docs/results/watching_advantage/summarize.py /tmp/watching_advantage > tables.md
+set -euo pipefail
+OUT=${OUT:-/tmp/watching_advantage}
+SEEDS=${SEEDS:-"0 1"}
+ROOT=$PWD
+CL=$ROOT/.venv/bin/contactlab
+PY=$ROOT/.venv/bin/python
+export CONTACTLAB_REPORT=0
+mkdir -p "$OUT/cond"
+cd "$OUT"
+# The headline's probe set (content hash a61c7b28...), kept if complete.
+if ! made=$($CL probe make env=push_blocks probe.root=probe 2>&1); then
+  grep -q "holds a complete probe set" <<< "$made" || { echo "$made" >&2; exit 1; }
+fi
+P=$(readlink -f "$(ls -d "$OUT"/probe/push_blocks-*)")
+run() {  # NAME SEED OVERRIDES...: one 5k-step run, kept once finished, resumed otherwise
+  local name=$1 s=$2; shift 2
+  [ -f "runs/$name-s$s/summary.json" ] && return 0
+  $CL run "$@" env=push_blocks seed="$s" budget=5000 probe.path="$P" out_dir=runs \
+    run_name="$name-s$s" > "log-$name-s$s.txt" 2>&1
+}
+for s in $SEEDS; do
+  run default "$s" source=active
+  run fast "$s" source=active agent.seek.min_speed=1.0
+  run box "$s" source=active agent.seek.speed_scale=box
+  run boxfast "$s" source=active agent.seek.speed_scale=box agent.seek.min_speed=1.0
+  run video "$s" source=video_states
+done
+# Offline: the same transitions, the run's training budget (0.25 updates per transition).
+for s in $SEEDS; do
+  for job in "default|action" "default|agent_motion" "video|agent_motion"; do
+    IFS='|' read -r name cond <<< "$job"
+    f=cond/$name-s$s-$cond.json
+    [ -f "$f" ] || (cd "$ROOT" && $PY docs/results/watching_advantage/train_cond.py \
+      "$OUT/runs/$name-s$s/data" "$P" "$cond" 1250 "$s" "$OUT/$f")
+  done
+done
