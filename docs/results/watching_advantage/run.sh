@@ -20,7 +20,9 @@ cd "$OUT"
 if ! made=$($CL probe make env=push_blocks probe.root=probe 2>&1); then
   grep -q "holds a complete probe set" <<< "$made" || { echo "$made" >&2; exit 1; }
 fi
-P=$(readlink -f "$(ls -d "$OUT"/probe/push_blocks-*)")
+# The default probe set's folder (a video_pixels run adds a smaller pixel probe beside it).
+P=$(readlink -f "$OUT/probe/push_blocks-none-n500-h10-s1000003")
+[ -f "$P/complete.json" ] || { echo "no complete probe set at $P" >&2; exit 1; }
 run() {  # NAME SEED OVERRIDES...: one 5k-step run, kept once finished, resumed otherwise
   local name=$1 s=$2; shift 2
   [ -f "runs/$name-s$s/summary.json" ] && return 0
