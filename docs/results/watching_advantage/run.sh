@@ -6,6 +6,8 @@
 # repository root after `bash .ci/setup`; one run at a time, ~7-10 min each on this 2-core
 # machine, ~2 h for the default SEEDS.
 #   OUT=/tmp/watching_advantage SEEDS="0 1" bash docs/results/watching_advantage/run.sh
+# With TOWER=<the OUT of the Tower headline> (docs/results/tower_headline), also the offline
+# swap on Tower's 20k transitions of active-s0 and video_states-s0 (5,000 updates each).
 #   python docs/results/watching_advantage/summarize.py /tmp/watching_advantage > tables.md
 set -euo pipefail
 OUT=${OUT:-/tmp/watching_advantage}
@@ -44,4 +46,13 @@ for s in $SEEDS; do
     [ -f "$f" ] || (cd "$ROOT" && $PY docs/results/watching_advantage/train_cond.py \
       "$OUT/runs/$name-s$s/data" "$P" "$cond" 1250 "$s" "$OUT/$f")
   done
+done
+[ -n "${TOWER:-}" ] || exit 0
+mkdir -p "$OUT/cond_tower"
+TP=$(readlink -f "$TOWER/probes/tower-none-n500-h10-s1000003")
+for job in "active|action" "active|agent_motion" "video_states|agent_motion"; do
+  IFS='|' read -r name cond <<< "$job"
+  f=cond_tower/$name-s0-$cond.json
+  [ -f "$f" ] || (cd "$ROOT" && $PY docs/results/watching_advantage/train_cond.py \
+    "$TOWER/runs/tower_headline/runs/$name-s0/data" "$TP" "$cond" 5000 0 "$OUT/$f")
 done

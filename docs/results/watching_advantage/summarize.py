@@ -61,18 +61,23 @@ def main(out: Path) -> None:
         print(f"| {name} | {','.join(map(str, seeds))} | {' | '.join(cols)} |")
     print(f"| constant velocity | - | {_fmt(cv)} |\n")
 
-    print("## Offline: the same transitions, conditioned on actions or on the agent's motion\n")
-    print("| data | condition | seed | impact | contact | free | 10-step rollout |")
-    print("|---|---|---|---|---|---|---|")
-    for f in sorted((out / "cond").glob("*.json")):
-        r = json.loads(f.read_text())
-        m = r["metrics"]
-        roll = m.get("probe/rollout/impact_seq/pos_mm", float("nan"))
-        print(
-            f"| {Path(r['data']).parent.name} ({r['transitions']}) | {r['condition']} | "
-            f"{r['seed']} | {_fmt(_row(m))} | {roll:.2f} |"
-        )
-    print()
+    for folder, scene in (("cond", "PushBlocks"), ("cond_tower", "Tower")):
+        files = sorted((out / folder).glob("*.json"))
+        if not files:
+            continue
+        print(f"## Offline ({scene}): conditioned on the actions or on the agent's motion\n")
+        print("| data | condition | seed | updates | impact | contact | free | 10-step rollout |")
+        print("|---|---|---|---|---|---|---|---|")
+        for f in files:
+            r = json.loads(f.read_text())
+            m = r["metrics"]
+            roll = m.get("probe/rollout/impact_seq/pos_mm", float("nan"))
+            print(
+                f"| {Path(r['data']).parent.name} ({r['transitions']}) | {r['condition']} | "
+                f"{r['seed']} | {r['updates']} | {_fmt(_row(m))} | {roll:.2f} |"
+            )
+        cv = _row(json.loads(files[0].read_text())["metrics"], "baseline/constant_velocity")
+        print(f"| constant velocity | | | | {_fmt(cv)} | |\n")
     probe_dir = next((out / "probe").iterdir()) if (out / "probe").is_dir() else None
     if probe_dir is None:
         return
