@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from envs.regimes import Regime
 from world_model.dataset import load_dataset
+from world_model.evaluation import REACH_MAX_VZ
 from world_model.probe import load_probe_set
 
 REGIMES = ("impact", "contact", "free")
@@ -26,18 +28,19 @@ def _fmt(values: list[float]) -> str:
 
 def impacts(data_dir: Path, layout) -> dict[str, float]:  # noqa: ANN001
     """Objects' impact transitions in a dataset: how many per 1,000 env steps, their speed
-    (median and 90th percentile, m/s) and the fraction airborne (|v_z| > 0.05 m/s)."""
+    (median and 90th percentile, m/s) and the fraction airborne (|v_z| above the probe's
+    reach limit, ``world_model.evaluation.REACH_MAX_VZ``)."""
     d = load_dataset(data_dir)
     objs = layout.indices("object")
     blocks = layout.split(d.obs)[:, objs]
-    hit = d.regime[:, objs] == 0
-    speed = np.linalg.norm(blocks[..., 7:10], axis=-1)[hit]
-    vz = np.abs(blocks[..., 9])[hit]
+    hit = d.regime[:, objs] == Regime.IMPACT
+    vel = blocks[..., layout.features["linvel"]][hit]
+    speed, vz = np.linalg.norm(vel, axis=-1), np.abs(vel[:, 2])
     return {
         "per_1000_steps": 1000.0 * hit.sum() / len(d),
         "speed_q50": float(np.median(speed)),
         "speed_q90": float(np.quantile(speed, 0.9)),
-        "airborne": float(np.mean(vz > 0.05)),
+        "airborne": float(np.mean(vz > REACH_MAX_VZ)),
     }
 
 

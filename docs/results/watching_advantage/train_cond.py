@@ -28,6 +28,7 @@ import torch
 import envs  # noqa: F401  (registers the scenes)
 from agent.config.load import load_config
 from agent.config.run import RunConfig
+from agent.parts import conditioning_dim
 from world_model.dataset import load_dataset
 from world_model.models import build_model
 from world_model.probe import (
@@ -50,7 +51,8 @@ def main(data_dir: str, probe_dir: str, cond: str, updates: int, seed: int, out:
     probe = load_probe_set(probe_dir)
     scene = gym.make(probe.data.meta.env_id).unwrapped
     layout, dt = scene.layout, scene.dt  # the scene's layout has the entity extents
-    stored_motion = data.meta.action_dim == 13 * len(layout.indices("agent"))
+    # a video run stores the agent's motion as its "action" (agent.parts.conditioning_dim)
+    stored_motion = data.meta.action_dim == conditioning_dim(layout, 0, observe_actions=False)
     if cond == "agent_motion" and not stored_motion:
         data = dataclasses.replace(data, action=agent_motion(layout, data.next_obs))
     elif cond == "action" and stored_motion:
