@@ -153,9 +153,17 @@ class ActiveLearner:
         """Called with each stable transition just before it is stored (at
         ``replay.next_row``); the pixel learner renders its frames here."""
 
+    def recent_count(self) -> int:
+        """How many of a batch's ``loop.batch_size`` items come from the newest
+        ``loop.recent_window`` transitions (``loop.recent_fraction``)."""
+        return round(self.cfg.recent_fraction * self.cfg.batch_size)
+
     def next_batch(self) -> Any:
-        """One training batch for the world model: ``H``-step sequences from the replay."""
-        return self.replay.sample_sequences(self.cfg.batch_size, self.horizon)
+        """One training batch for the world model: ``H``-step sequences from the replay, the
+        first :meth:`recent_count` of them among the newest ``loop.recent_window``."""
+        return self.replay.sample_sequences(
+            self.cfg.batch_size, self.horizon, self.recent_count(), self.cfg.recent_window
+        )
 
     def update_curiosity(self) -> dict[str, float]:
         """One update of the curiosity signal (its own model, normalisers); its log terms."""

@@ -93,7 +93,9 @@ class PixelLearner(ActiveLearner):
 
     def next_batch(self) -> PixelBatch:
         """``loop.batch_size`` transitions as frames, with their conditioning."""
-        idx = self.replay.sample_indices(self.cfg.batch_size)
+        idx = self.replay.sample_indices(
+            self.cfg.batch_size, self.recent_count(), self.cfg.recent_window
+        )
         return PixelBatch(
             frames=torch.from_numpy(self._frames[idx]), cond=self.replay.at(idx).action
         )

@@ -21,6 +21,14 @@ import torch
 from world_model.batch import SequenceBatch, TransitionBatch
 from world_model.dataset import Transitions
 
+
+def _check_recent(batch_size: int, recent: int, window: int) -> None:
+    if not 0 <= recent <= batch_size:
+        raise ValueError(f"recent must be in [0, batch_size={batch_size}], got {recent}")
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+
+
 # Rejection rounds before falling back to enumerating every valid start.
 _REJECTION_ROUNDS = 8
 
@@ -140,11 +148,17 @@ class Replay:
         """Uniform transitions: a :class:`TransitionBatch` of CPU tensors, ``B = batch_size``."""
         return self.at(self.sample_indices(batch_size))
 
-    def sample_indices(self, batch_size: int) -> np.ndarray:
-        """``(B,)`` uniform row indices (rows are in insertion order until the replay is full)."""
+    def sample_indices(self, batch_size: int, recent: int = 0, window: int = 1) -> np.ndarray:
+        """``(B,)`` uniform row indices (rows are in insertion order until the replay is full);
+        the first ``recent`` of them among the newest ``window`` stored rows instead."""
         if self._size == 0:
             raise ValueError("cannot sample from an empty Replay")
-        return self.rng.integers(0, self._size, size=batch_size)
+        _check_recent(batch_size, recent, window)
+        idx = self.rng.integers(0, self._size, size=batch_size - recent)
+        if recent:
+            newest = self.rng.integers(0, min(window, self._size), size=recent)
+            idx = np.concatenate([self._newest_rows(newest), idx])
+        return idx
 
     def at(self, idx: np.ndarray) -> TransitionBatch:
         """The transitions stored at rows ``idx``, as a :class:`TransitionBatch`."""
@@ -157,20 +171,28 @@ class Replay:
             regime=torch.from_numpy(self._regime[idx]),
         )
 
-    def sample_sequences(self, batch_size: int, horizon: int) -> SequenceBatch:
-        """Uniform over all valid starts of ``horizon`` consecutive steps of one episode.
+    def sample_sequences(
+        self, batch_size: int, horizon: int, recent: int = 0, window: int = 1
+    ) -> SequenceBatch:
+        """Uniform over all valid starts of ``horizon`` consecutive steps of one episode; the
+        first ``recent`` of the ``batch_size`` sequences start among the newest ``window``
+        stored rows instead (the recency mix of ``loop.recent_fraction``).
 
         Returns:
             :class:`SequenceBatch` with ``obs (B, H+1, D)``, ``action (B, H, A)``, ...
 
         Raises:
-            ValueError: if no episode in the replay holds ``horizon`` linked steps.
+            ValueError: if no episode in the replay holds ``horizon`` linked steps (among the
+                newest ``window`` rows, for the recent part).
         """
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         if self._size == 0:
             raise ValueError("cannot sample from an empty Replay")
-        rows = self._sample_starts(batch_size, horizon)
+        _check_recent(batch_size, recent, window)
+        rows = self._sample_starts(batch_size - recent, horizon, None)
+        if recent:
+            rows = np.concatenate([self._sample_starts(recent, horizon, window), rows])
         obs = np.concatenate([self._obs[rows[:, :1]], self._next_obs[rows]], axis=1)
         return SequenceBatch(
             obs=torch.from_numpy(obs),
@@ -191,21 +213,32 @@ class Replay:
             rows[:, k] = np.where(nxt >= 0, nxt, 0)
         return rows, ok
 
-    def _sample_starts(self, batch_size: int, horizon: int) -> np.ndarray:
+    def _newest_rows(self, offsets: np.ndarray) -> np.ndarray:
+        """Rows of the stored transitions ``offsets`` steps before the newest (0: the newest)."""
+        return (self._ptr - 1 - offsets) % self.capacity
+
+    def _sample_starts(self, batch_size: int, horizon: int, newest: int | None) -> np.ndarray:
+        span = self._size if newest is None else min(newest, self._size)
+
+        def candidates(idx: np.ndarray) -> np.ndarray:
+            return idx if newest is None else self._newest_rows(idx)
+
         chosen: list[np.ndarray] = []
         have = 0
         for _ in range(_REJECTION_ROUNDS):
-            rows, ok = self._follow(self.rng.integers(0, self._size, size=batch_size), horizon)
+            starts = candidates(self.rng.integers(0, span, size=batch_size))
+            rows, ok = self._follow(starts, horizon)
             chosen.append(rows[ok])
             have += int(ok.sum())
             if have >= batch_size:
                 return np.concatenate(chosen)[:batch_size]
         # Valid starts are rare: enumerate them all (still uniform over the same set).
-        rows, ok = self._follow(np.arange(self._size), horizon)
+        rows, ok = self._follow(candidates(np.arange(span)), horizon)
         valid = rows[ok]
         if len(valid) == 0:
+            where = "" if newest is None else f" among the newest {span} rows"
             raise ValueError(
-                f"no episode in the Replay holds {horizon} consecutive steps "
+                f"no episode in the Replay holds {horizon} consecutive steps{where} "
                 f"({self._size} transitions stored)"
             )
         extra = valid[self.rng.integers(0, len(valid), size=batch_size - have)]

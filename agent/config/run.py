@@ -48,6 +48,13 @@ class LoopConfig:
             learner sees the actions either way). 0: all active.
         passive_policy: ``"demonstrator"`` (the video sources' scripted pusher) or
             ``"random"``.
+        recent_fraction: this fraction of every world-model batch is drawn uniformly from
+            the newest ``recent_window`` stored transitions, the rest uniformly from all of
+            them (0: all uniform). Uniform replay of a growing store trains the transition
+            collected at step ``t`` of a ``T``-step run about ``ln(T / t)`` times the
+            average, so what a run collects last is barely learned
+            (docs/results/online_schedule).
+        recent_window: transitions counted as recent (see ``recent_fraction``).
         collectors: env copies stepped in parallel by Ray actors (``agent/sweep/collectors.py``)
             for the uniform-random part of the run: the warm-up, and the whole budget for
             ``agent=random``. 1 (the default) uses no Ray at all; the explorer and planner
@@ -66,10 +73,13 @@ class LoopConfig:
     passive_fraction: float = 0.0
     passive_policy: str = "demonstrator"
     collectors: int = 1
+    recent_fraction: float = 0.0
+    recent_window: int = 1000
 
     def __post_init__(self) -> None:
         for key in (
-            "warmup", "update_every", "batch_size", "eval_every", "checkpoint_every", "collectors"
+            "warmup", "update_every", "batch_size", "eval_every", "checkpoint_every",
+            "collectors", "recent_window",
         ):  # fmt: skip
             value = getattr(self, key)
             if value < (0 if key == "warmup" else 1):
@@ -82,6 +92,10 @@ class LoopConfig:
             raise ValueError(f"loop.updates_per_step must be > 0, got {self.updates_per_step!r}")
         check_choice("loop.observation", self.observation, OBSERVATIONS)
         check_choice("loop.passive_policy", self.passive_policy, ("demonstrator", "random"))
+        if not 0.0 <= self.recent_fraction <= 1.0:
+            raise ValueError(
+                f"loop.recent_fraction must be in [0, 1], got {self.recent_fraction!r}"
+            )
         if not 0.0 <= self.passive_fraction <= 1.0:
             raise ValueError(
                 f"loop.passive_fraction must be in [0, 1], got {self.passive_fraction!r}"

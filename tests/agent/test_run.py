@@ -147,6 +147,8 @@ BAD_INPUTS = [
     ("world_model.n_members=0", "n_members"),
     ("agent.mpc.elites=1000", "elites"),
     ("loop.passive_fraction=2", "passive_fraction"),
+    ("loop.recent_fraction=-0.5", "recent_fraction"),
+    ("loop.recent_window=0", "recent_window"),
     ("pixels.size=60", "pixels.size"),
     ("env.name=mjcf", "mjcf_path"),
     ("env.name=mjcf env.mjcf_path=/no/such.xml", "mjcf_path"),

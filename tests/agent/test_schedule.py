@@ -53,3 +53,33 @@ def test_no_warmup_starts_at_the_first_training_round() -> None:
 def test_negative_eval_points_is_refused() -> None:
     with pytest.raises(ValueError, match="loop.eval_points"):
         LoopConfig(eval_points=-1)
+
+
+def test_a_runs_batches_hold_the_recent_fraction_from_the_newest_transitions(tmp_path) -> None:
+    """A real debug run's learner (``loop.recent_fraction=0.25``, ``loop.recent_window=40``):
+    8 of its 32 training sequences start among the 40 newest stored transitions, the other
+    24 anywhere."""
+    from agent.config import RunConfig, load_config
+    from agent.run import build_run
+
+    overrides = [
+        "experiment=debug", "agent=random", f"out_dir={tmp_path}", "run_name=r",
+        f"probe.root={tmp_path}/probes", "loop.recent_fraction=0.25", "loop.recent_window=40",
+    ]  # fmt: skip
+    cfg, resolved = load_config("run", RunConfig, overrides)
+    run = build_run(cfg, resolved)
+    try:
+        learner, d = run.learner, run.learner.layout.obs_dim
+        for t in range(400):  # one long episode; obs[0] tells the row
+            obs = np.full(d, t, np.float32)
+            learner.replay.add(
+                obs, np.zeros(learner.replay.action_dim, np.float32), obs + 1, 0.0,
+                False, False, np.zeros(learner.layout.n_entities, np.int8), 0, t,
+            )  # fmt: skip
+        starts = np.concatenate([learner.next_batch().obs[:, 0, 0].numpy() for _ in range(20)])
+        starts = starts.reshape(20, 32)
+        assert learner.recent_count() == 8
+        assert starts[:, :8].min() >= 360  # the newest 40 rows: 360 .. 399
+        assert starts[:, 8:].min() < 360 and (starts[:, 8:] < 360).mean() > 0.8
+    finally:
+        run.env.close()

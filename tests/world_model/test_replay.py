@@ -130,3 +130,41 @@ def test_state_dict_resumes_sampling_exactly(tmp_path) -> None:
     for x, y in zip(a, b, strict=True):
         assert np.array_equal(x.numpy(), y.numpy())
     assert np.array_equal(rep.sample(32).obs.numpy(), other.sample(32).obs.numpy())
+
+
+def test_a_recent_part_comes_from_the_newest_rows_also_after_wrapping() -> None:
+    rep = Replay(20, D, A, E, np.random.default_rng(0))
+    for ep in range(6):  # 42 rows into 20: the store has wrapped around
+        _add_episode(rep, ep, 7)
+    order = sorted((float(ep), float(t)) for ep in range(6) for t in range(7))
+    idx = rep.sample_indices(400, recent=300, window=6)
+    got = [tuple(r) for r in rep.at(idx).obs[:, :2].numpy().tolist()]
+    assert set(got[:300]) == set(order[-6:])  # every one of the newest 6, nothing older
+    assert len(set(got[300:]) - set(order[-6:])) > 0  # the rest: the whole store
+    b = rep.sample_sequences(200, 2, recent=150, window=9)
+    _check_sequences(b.obs.numpy(), b.terminated.numpy(), b.truncated.numpy())
+    starts = [tuple(r) for r in b.obs[:, 0, :2].numpy().tolist()]
+    # the newest 9 rows: episode 4 steps 5-6 and episode 5 steps 0-6; a 2-step sequence
+    # cannot start at either episode's last step
+    assert set(starts[:150]) == {(4.0, 5.0)} | {(5.0, float(t)) for t in range(6)}
+    assert set(starts[150:]) - set(starts[:150])
+    assert len(rep.sample_sequences(8, 2, recent=8, window=9).obs) == 8  # all recent
+    with pytest.raises(ValueError, match="among the newest 1 rows"):
+        rep.sample_sequences(4, 2, recent=2, window=1)
+    with pytest.raises(ValueError, match="window must be >= 1"):
+        rep.sample_indices(4, recent=1, window=0)
+    with pytest.raises(ValueError, match="recent must be in"):
+        rep.sample_sequences(4, 2, recent=5, window=3)
+
+
+def test_without_a_recent_part_the_draws_are_plain_uniform_ones() -> None:
+    """With ``recent=0`` sampling makes the generator calls it always made, so runs with
+    ``loop.recent_fraction=0`` draw the same batches as before the option existed."""
+    rep = Replay(50, D, A, E, np.random.default_rng(5))
+    for ep in range(4):
+        _add_episode(rep, ep, 9)  # 36 rows, every start of a 1-step sequence valid
+    twin = np.random.default_rng(5)
+    assert np.array_equal(rep.sample_indices(8), twin.integers(0, 36, size=8))
+    b = rep.sample_sequences(16, 1)
+    rows = twin.integers(0, 36, size=16)
+    assert np.array_equal(b.obs[:, 0, :2].numpy(), np.stack([rows // 9, rows % 9], 1))
