@@ -9,7 +9,7 @@
 # TOWER: the OUT of the Tower headline (docs/results/tower_headline; optional), whose 20k
 # run active-s0 is replayed with TOWER_SAMPLERS (TOWER_SOURCES="active video_states" adds the
 # watching run).
-#   python docs/results/online_schedule/summarize.py OUT > tables.md
+#   python docs/results/online_schedule/summarize.py OUT [TOWER] > tables.md
 # ~3-4 min per PushBlocks replay, ~16-25 min per Tower replay, one at a time.
 set -euo pipefail
 OUT=${OUT:-/tmp/watching_advantage}
