@@ -76,6 +76,20 @@ def pin(model: torch.nn.Module, prefixes: tuple[str, ...]) -> None:
 
 
 def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> None:
+    base, *mods = sampler.split("+")
+    if base == "fullnorm":  # short for uniform+fullnorm
+        base, mods = "uniform", ["fullnorm", *mods]
+    frozen_norm, targets_only = "fullnorm" in mods, "fulltargets" in mods
+    warm_inputs = "warminputs" in mods
+    floors = [float(x[len("floor") :]) for x in mods if x.startswith("floor")]
+    m = re.fullmatch(r"recent(\d+)_(\d+)", base)
+    warm = re.fullmatch(r"warm(\d+)", base)
+    known = {"fullnorm", "fulltargets", "warminputs"}
+    bad = [x for x in mods if x not in known and not re.fullmatch(r"floor[0-9.]+", x)]
+    if (
+        base not in ("uniform", "offline", "nocatchup", "datanorm", "shrink") and not (m or warm)
+    ) or bad:
+        raise SystemExit(f"unknown SAMPLER {sampler!r}: see the module docstring")
     cfg, _ = load_config("run", RunConfig, [])
     loop, wm = cfg.loop, cfg.world_model
     torch.set_num_threads(1)
@@ -88,24 +102,11 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
     video = data.meta.action_dim == conditioning_dim(layout, 0, observe_actions=False)
     cond = "agent_motion" if video else "action"
     assert data.action is not None
-    name, frozen_norm = sampler, sampler.endswith("+fullnorm") or sampler == "fullnorm"
-    targets_only = sampler.endswith("+fulltargets")
-    sampler = {"fullnorm": "uniform"}.get(sampler, sampler.removesuffix("+fullnorm"))
-    sampler = sampler.removesuffix("+fulltargets")
-    warm_inputs = sampler.endswith("+warminputs")
-    sampler = sampler.removesuffix("+warminputs")
-    floor = re.fullmatch(r"(.*)\+floor([0-9.]+)", sampler)
-    sampler = floor[1] if floor else sampler
-    m = re.fullmatch(r"recent(\d+)_(\d+)", sampler)
-    warm = re.fullmatch(r"warm(\d+)", sampler)
-    named = ("uniform", "offline", "nocatchup", "datanorm", "shrink")
-    if sampler not in named and not (m or warm):
-        raise SystemExit(f"SAMPLER must be uniform, offline, fullnorm or recentF_W: {sampler!r}")
     frac, window = (int(m[1]) / 100, int(m[2])) if m else (0.0, 1)
     replay = Replay(len(data), layout.obs_dim, data.action.shape[1], layout.n_entities, rng)
     model = build_model(wm, layout, data.action.shape[1], dt)
-    if floor:
-        model.obs_norm.min_std = model.delta_norm.min_std = float(floor[2])
+    if floors:
+        model.obs_norm.min_std = model.delta_norm.min_std = floors[-1]
     trainer = ModelTrainer(model, wm)
     n_recent = round(frac * loop.batch_size)
     if frozen_norm or targets_only:
@@ -123,23 +124,22 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
 
     feed = model.update_normalizers
     fed = 0
-    if sampler == "datanorm":
+    if base == "datanorm":
         model.update_normalizers = lambda batch: None  # type: ignore[method-assign]
 
     def feed_new(upto: int) -> None:
         """Merge the stored rows ``fed .. upto`` into the normalisers, as 1-step sequences."""
         nonlocal fed
-        if sampler == "datanorm" and upto > fed:
-            rows = np.arange(fed, upto)[:, None]
-            obs = np.concatenate([replay._obs[rows], replay._next_obs[rows]], axis=1)
+        if base == "datanorm" and upto > fed:
+            b = replay.at(np.arange(fed, upto))
             with torch.no_grad():
                 feed(
                     SequenceBatch(
-                        obs=torch.from_numpy(obs),
-                        action=torch.from_numpy(replay._action[rows]),
-                        terminated=torch.from_numpy(replay._terminated[rows]),
-                        truncated=torch.from_numpy(replay._truncated[rows]),
-                        regime=torch.from_numpy(replay._regime[rows]),
+                        obs=torch.stack([b.obs, b.next_obs], dim=1),
+                        action=b.action[:, None],
+                        terminated=b.terminated[:, None],
+                        truncated=b.truncated[:, None],
+                        regime=b.regime[:, None],
                     )
                 )
             fed = upto
@@ -153,8 +153,9 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
             pin(model, _INPUTS)  # the inputs' statistics stay as the first round left them
 
     shrink_at = {2**k * 2 * loop.warmup for k in range(20)}
+    online = base != "offline" and not warm
+    start = loop.warmup if base == "nocatchup" else 0  # the first step that earns updates
     t0 = time.perf_counter()
-    updates = 0
     for i in range(len(data)):
         replay.add(
             data.obs[i], data.action[i], data.next_obs[i], float(data.reward[i]),
@@ -163,21 +164,15 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
         )  # fmt: skip
         step = i + 1
         if warm and step == int(warm[1]):
-            updates += int(step * loop.updates_per_step)
             train(int(step * loop.updates_per_step))
-        online = sampler != "offline" and not warm
-        if sampler == "shrink" and step in shrink_at:
+        if base == "shrink" and step in shrink_at:
             fresh = build_model(wm, layout, data.action.shape[1], dt)
             with torch.no_grad():
                 for p, q in zip(model.parameters(), fresh.parameters(), strict=True):
                     p.mul_(0.6).add_(q, alpha=0.4)
         if online and step >= loop.warmup and step % loop.update_every == 0:
-            start = loop.warmup if sampler == "nocatchup" else 0
-            n = int((step - start) * loop.updates_per_step) - updates
-            train(n)
-            updates += max(n, 0)
-    if sampler == "offline" or warm:
-        updates += int(len(data) * loop.updates_per_step)
+            train(int((step - start) * loop.updates_per_step) - trainer.attempts)
+    if not online:
         train(int(len(data) * loop.updates_per_step))
     model.eval()
     metrics = with_baselines(
@@ -186,9 +181,9 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
     result = {
         "data": data_dir,
         "transitions": len(data),
-        "sampler": name,
+        "sampler": sampler,
         "condition": cond,
-        "updates": updates,
+        "updates": trainer.attempts,
         "seed": seed,
         "train_s": time.perf_counter() - t0,
         "probe_hash": probe.content_hash,

@@ -13,6 +13,10 @@ import json
 import sys
 from pathlib import Path
 
+from agent.config import LoopConfig
+from envs.layout import ENTITY_FEATURES, FEATURE_DIM
+from world_model.dataset import load_dataset
+
 REGIMES = ("impact", "contact", "free")
 ORDER = [
     "uniform", "offline", "recent50_1000", "datanorm", "fullnorm", "uniform+fulltargets",
@@ -34,6 +38,13 @@ def cell(values: list[float]) -> str:
     return f"{mean:.3f} ({per})" if len(values) > 1 else f"{mean:.3f}"
 
 
+def row(label: str, updates: set[int], by_seed: dict[int, dict[str, float]]) -> str:
+    """One table row: per regime, the mean and per-seed final errors of ``by_seed``."""
+    seeds = sorted(by_seed)
+    vals = [cell([by_seed[s][f"probe/{r}/pos_mm"] for s in seeds]) for r in REGIMES]
+    return f"| {label} | {'/'.join(map(str, sorted(updates)))} | " + " | ".join(vals) + " |"
+
+
 def table(out: Path, prefix: str, source: str, runs: dict[int, Path]) -> list[str]:
     seeds = sorted(runs)
     found: dict[str, dict[int, dict]] = {}
@@ -51,25 +62,13 @@ def table(out: Path, prefix: str, source: str, runs: dict[int, Path]) -> list[st
     ]
     online = {s: final_row(p) for s, p in runs.items() if (p / "metrics.jsonl").exists()}
     if online:
-        vals = [cell([online[s][f"probe/{r}/pos_mm"] for s in sorted(online)]) for r in REGIMES]
-        ups = {int(online[s]["wm/updates"]) for s in online}
-        lines.append(
-            f"| the real online run | {'/'.join(map(str, sorted(ups)))} | "
-            + " | ".join(vals)
-            + " |"
-        )
-    names = [n for n in ORDER if n in found] + sorted(set(found) - set(ORDER))
-    for name in names:
-        by_seed = found[name]
-        vals = [
-            cell([by_seed[s]["metrics"][f"probe/{r}/pos_mm"] for s in sorted(by_seed)])
-            for r in REGIMES
-        ]
-        ups = sorted({by_seed[s]["updates"] for s in by_seed})
+        ups = {int(row["wm/updates"]) for row in online.values()}
+        lines.append(row("the real online run", ups, online))
+    for name in [n for n in ORDER if n in found] + sorted(set(found) - set(ORDER)):
+        by_seed = {s: d["metrics"] for s, d in found[name].items()}
         seeds_txt = "" if sorted(by_seed) == seeds else f" (seeds {sorted(by_seed)})"
-        lines.append(
-            f"| `{name}`{seeds_txt} | {'/'.join(map(str, ups))} | " + " | ".join(vals) + " |"
-        )
+        ups = {d["updates"] for d in found[name].values()}
+        lines.append(row(f"`{name}`{seeds_txt}", ups, by_seed))
     any_d = next(iter(next(iter(found.values())).values()))
     cv = [f"{any_d['metrics'][f'baseline/constant_velocity/{r}/pos_mm']:.3f}" for r in REGIMES]
     lines.append("| constant velocity | | " + " | ".join(cv) + " |")
@@ -79,10 +78,6 @@ def table(out: Path, prefix: str, source: str, runs: dict[int, Path]) -> list[st
 def input_spread(out: Path) -> list[str]:
     """Std of the entities' velocity and angular velocity (pooled over entities, per axis)
     over a run's warm-up and over the whole run: what the inputs' normalisers start on."""
-    from agent.config import LoopConfig
-    from envs.layout import ENTITY_FEATURES, FEATURE_DIM
-    from world_model.dataset import load_dataset
-
     warmup = LoopConfig().warmup
     lines = [
         f"### What the inputs' normalisers start on: std over the warm-up ({warmup} steps) / "
