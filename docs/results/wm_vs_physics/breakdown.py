@@ -4,7 +4,8 @@ share of constant velocity's error in its regime; and the agent's own velocity e
 
 Usage: python docs/results/wm_vs_physics/breakdown.py PROBE_DIR [RUN_DIR]
 
-RUN_DIR is a `contactlab train-model` run folder (its config.yaml and checkpoint.pt).
+RUN_DIR is a `contactlab train-model` or `contactlab run` folder (its config.yaml and
+checkpoint.pt); a video-source run's model is stepped on the agent's observed motion.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ def main() -> None:
     env.close()
     preds = {"cv": constant_velocity(d.obs, layout, dt)}
     if len(sys.argv) == 3:  # the run's model, restored as reports restore it
-        model = restore_model(RunFolder.load(sys.argv[2]), scene_layout, d.meta.action_dim).model
+        restored = restore_model(RunFolder.load(sys.argv[2]), scene_layout, d.meta.action_dim)
+        # A video-source run's model steps on the agent's observed motion, not the action.
+        cond = restored.conditioning(layout, np.stack([d.obs, d.next_obs], 1), d.action[:, None])
         with torch.no_grad():
-            preds["model"] = predict_mean(model, d.obs, d.action)
+            preds["model"] = predict_mean(restored.model, d.obs, cond[:, 0])
     true = layout.split(d.next_obs)
     pos_err = {k: np.linalg.norm(layout.split(p)[..., 0:3] - true[..., 0:3], axis=-1) * 1000
                for k, p in preds.items()}  # fmt: skip
