@@ -73,6 +73,13 @@ class WorldModelConfig:
             prints both side by side). Off by
             default until the committed ``graph_contact`` results, made with the reference,
             are re-run with it (float rounding makes a run's numbers differ).
+        switch_time: graph: the model also predicts, per entity, the fraction ``tau`` of the
+            step spent at the old velocity (a sigmoid head on the node latents, 0.5 at the
+            start: the trapezoid rule) and integrates the position as
+            ``pos' = pos + dt (tau v + (1 - tau) v') + corr``: a velocity that changes at a
+            contact within the step moves the body by the time of the change, which the
+            additive correction alone must learn as a product of velocity change and timing.
+            (docs/world_model.md, "Fifth round").
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
             over this many updates, then stays there (the schedule follows the trainer's update
             count, so a resumed run continues it). 0: constant ``lr``.
@@ -106,6 +113,7 @@ class WorldModelConfig:
     shape_features: bool = False
     contact_features: bool = False
     fast_separation: bool = False
+    switch_time: bool = False
     huber: float = 0.0
     lr_decay_updates: int = 0
     max_nonfinite: int = 5

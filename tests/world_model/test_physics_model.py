@@ -3,6 +3,8 @@ against them: integration, zero-output = constant velocity, learning a known sys
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -101,6 +103,7 @@ def test_reach_mask_and_ratios() -> None:
         {},
         {"shape_features": True, "huber": 1.0},
         {"shape_features": True, "contact_features": True},
+        {"shape_features": True, "contact_features": True, "switch_time": True},
     ],
 )
 def test_graph_model_with_zero_output_is_constant_velocity(options: dict) -> None:
@@ -118,6 +121,41 @@ def test_graph_model_with_zero_output_is_constant_velocity(options: dict) -> Non
     cv = constant_velocity(t.obs, layout, DT)
     np.testing.assert_allclose(pred[0], cv, atol=1e-5)
     np.testing.assert_allclose(pred[1], cv, atol=1e-5)
+
+
+def test_switch_time_integrates_the_position_at_the_predicted_fraction() -> None:
+    """``switch_time``: ``pos' = pos + dt (tau v + (1 - tau) v') + corr`` with ``tau`` the
+    sigmoid of the tenth output; tau = 1 keeps the old velocity over the step, tau = 0 moves
+    at the new one from the start, tau = 1/2 is the trapezoid of the default model."""
+    layout = toy_layout(1)
+    cfg = WorldModelConfig(kind="graph", hidden=16, entity_latent_dim=8, n_members=1, depth=1)
+    plain = build_model(cfg, layout, 2, dt=DT)
+    model = build_model(dataclasses.replace(cfg, switch_time=True), layout, 2, dt=DT)
+    assert isinstance(model, GraphPhysicsModel) and isinstance(plain, GraphPhysicsModel)
+    obs = torch.from_numpy(
+        np.concatenate([_entity((0, 0, 0.05)), _entity((0.1, 0, 0.05), vel=(1.0, 0, 0))])
+    )[None, None]
+    out = torch.zeros(1, 1, 2, 10)
+    out[..., 3] = -2.0  # dv_x: the object stops from 1 m/s to -1 m/s within the step
+    out[..., 0:3] = torch.tensor([0.0, 0.001, 0.0])  # a correction, added as it is
+    for logit, expected_x in ((30.0, 0.1 + DT), (-30.0, 0.1 - DT), (0.0, 0.1)):
+        out[..., 9] = logit
+        got = model._integrate(obs, out).reshape(2, 13)
+        np.testing.assert_allclose(got[1, 0:3], [expected_x, 0.001, 0.05], atol=1e-6)
+        np.testing.assert_allclose(got[1, 7:10], [-1.0, 0, 0], atol=1e-6)
+    trapezoid = plain._integrate(obs, out[..., :9]).reshape(2, 13)
+    np.testing.assert_allclose(trapezoid[1, 0:3], [0.1, 0.001, 0.05], atol=1e-6)
+    # The head is trained: a few updates move its output off the trapezoid's 0.5.
+    t = toy_transitions(4, 16, np.random.default_rng(0), n_objects=1)
+    replay = Replay(len(t), layout.obs_dim, 2, layout.n_entities, np.random.default_rng(0))
+    replay.extend(t)
+    trainer = ModelTrainer(model, dataclasses.replace(cfg, switch_time=True, horizon=1))
+    before = [p.detach().clone() for p in model.switch.parameters()]
+    for _ in range(5):
+        trainer.update(replay.sample_sequences(16, 1))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, model.switch.parameters(), strict=True)
+    )
 
 
 def test_graph_model_needs_dt_and_refuses_jepa() -> None:

@@ -266,6 +266,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         self.decoder = EnsembleMLP(
             m, zl, _N_OUT, hidden=hid, depth=cfg.depth, layer_norm=cfg.layer_norm, out_scale=0.1
         )
+        if cfg.switch_time:  # the switch-time logit; zero weights at the start: tau = 0.5
+            self.switch = EnsembleMLP(m, zl, 1, hidden=hid, depth=1, out_scale=0.0)
         self._finish_init()
 
     # -- features ----------------------------------------------------------------------------
@@ -399,7 +401,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         return nodes, edges
 
     def _forward(self, obs: Tensor, action: Tensor) -> Tensor:
-        """Normalised outputs ``(M, N, E, 9)``: position correction, dv, dw."""
+        """Normalised outputs ``(M, N, E, 9)``: position correction, dv, dw; with
+        ``switch_time`` a tenth, the switch time's logit."""
         nodes, edges = self._graph_inputs(obs, action)
         m, n, e, _ = nodes.shape
         h = self.encoder(nodes)
@@ -416,21 +419,32 @@ class GraphPhysicsModel(LatentDynamicsModel):
             else:
                 msg = torch.zeros_like(h)
             h = h + node_mlp(torch.cat([h, msg], dim=-1))
+        if self.cfg.switch_time:
+            return torch.cat([self.decoder(h), self.switch(h)], dim=-1)
         return self.decoder(h)
 
     # -- stepping ----------------------------------------------------------------------------
     def _denormalize_out(self, out: Tensor) -> Tensor:
+        """Raw outputs: the first 9 channels denormalised, the switch-time logit as it is."""
         m, n = out.shape[:2]
-        return self.target_norm.denormalize(out.reshape(m, n, -1)).reshape(out.shape)
+        raw = out[..., :_N_OUT]
+        raw = self.target_norm.denormalize(raw.reshape(m, n, -1)).reshape(raw.shape)
+        return torch.cat([raw, out[..., _N_OUT:]], dim=-1) if out.shape[-1] > _N_OUT else raw
 
     def _integrate(self, obs: Tensor, out: Tensor) -> Tensor:
-        """Next raw obs ``(M, N, D)`` from raw ``obs`` and denormalised outputs ``(M,N,E,9)``."""
+        """Next raw obs ``(M, N, D)`` from raw ``obs`` and denormalised outputs ``(M,N,E,9)``
+        (``(M,N,E,10)`` with ``switch_time``: the position integrated with the predicted
+        switch time instead of the trapezoid's 0.5)."""
         m, n = obs.shape[:2]
         x = obs.reshape(m, n, self.n_entities, 13)
         corr, dv, dw = out[..., 0:3], out[..., 3:6], out[..., 6:9]
         vel = x[..., _VEL] + dv
         ang = x[..., _ANG] + dw
-        pos = x[..., _POS] + 0.5 * self.dt * (x[..., _VEL] + vel) + corr
+        if out.shape[-1] > _N_OUT:
+            tau = torch.sigmoid(out[..., 9:10])
+            pos = x[..., _POS] + self.dt * (tau * x[..., _VEL] + (1 - tau) * vel) + corr
+        else:
+            pos = x[..., _POS] + 0.5 * self.dt * (x[..., _VEL] + vel) + corr
         quat = integrate_quat(x[..., _QUAT], ang, self.dt)
         return torch.cat([pos, quat, vel, ang], dim=-1).reshape(m, n, -1)
 

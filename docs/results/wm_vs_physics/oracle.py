@@ -12,7 +12,12 @@ Rows (one-step object position error, mm, per regime; the same scoring code as e
 - ``oracle, semi-implicit``: the true ``v'``, ``pos' = pos + dt v'``;
 - ``oracle, n substeps``: the true ``v'`` as MuJoCo's ``n = frame_skip`` semi-implicit substeps
   integrate a constant acceleration, ``pos' = pos + dt (v + (n + 1) / 2n (v' - v))`` (exact in
-  free flight).
+  free flight);
+- ``oracle, best switch time``: the true ``v'`` and, per entity-transition, the fraction ``tau``
+  of the step spent at the old velocity that fits the true position best in hindsight
+  (least squares, clipped to [0, 1]), ``pos' = pos + dt (tau v + (1 - tau) v')``: the floor
+  of the graph model's ``switch_time`` integration with a perfect velocity and no position
+  correction.
 
 Orientation is not scored (the metric is position), so the oracles keep the baseline's
 quaternion. Prints a markdown table for the whole probe and its reach / beyond parts.
@@ -50,12 +55,20 @@ def main() -> None:
         x = layout.split(cv).astype(np.float64)
         x[..., pos] = now[..., pos] + dt * ((1 - weight) * now[..., vel] + weight * nxt[..., vel])
         oracles[name] = x.reshape(d.obs.shape).astype(np.float32)
+    # The best tau: pos' - pos = dt (v' + tau (v - v')), least squares in tau per entity.
+    a = (nxt[..., pos] - now[..., pos]) / dt - nxt[..., vel]
+    b = now[..., vel] - nxt[..., vel]
+    tau = np.clip((a * b).sum(-1) / np.maximum((b * b).sum(-1), 1e-12), 0.0, 1.0)[..., None]
+    x = layout.split(cv).astype(np.float64)
+    x[..., pos] = now[..., pos] + dt * (tau * now[..., vel] + (1 - tau) * nxt[..., vel])
+    oracles["switch"] = x.reshape(d.obs.shape).astype(np.float32)
     rows = {
         "nothing moves": nothing_moves(d.obs),
         "constant velocity": cv,
         "oracle, trapezoidal `pos + dt (v + v') / 2`": oracles["trapezoidal"],
         "oracle, semi-implicit `pos + dt v'`": oracles["semi-implicit"],
         f"oracle, {n_sub} substeps `pos + dt (v + {substeps:.3g} (v' - v))`": oracles["substeps"],
+        "oracle, best switch time `pos + dt (tau v + (1 - tau) v')`": oracles["switch"],
     }
     print(f"probe {probe.content_hash[:8]}... ({d.meta.env_id}, {len(d.obs)} transitions), mm")
     print("| predictor | part | " + " | ".join(REGIMES) + " |")
