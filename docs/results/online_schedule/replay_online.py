@@ -28,7 +28,10 @@ only those of the targets (``target_norm``, ``pos_res_norm``), the inputs' as in
 ``+warminputs`` keeps the inputs' normalisers (``obs_norm``, ``delta_norm``) as they are after
 the first training round (the warm-up's statistics) and lets the targets' follow the batches;
 ``+floorX`` floors the standard deviations of the inputs' normalisers at ``X`` (e.g.
-``+floor0.05``; the model's own floor is 1e-3).
+``+floor0.05``; the model's own floor is 1e-3); ``+physP_V_W`` replaces the inputs'
+normalisers by fixed physical scales, the same on every axis and never updated: positions
+``/ P`` m (mean 0), velocities ``/ V`` m/s, angular velocities ``/ W`` rad/s (e.g.
+``+phys0.2_0.15_0.5``: about a whole PushBlocks run's x-y spreads).
 """
 
 from __future__ import annotations
@@ -82,10 +85,16 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
     frozen_norm, targets_only = "fullnorm" in mods, "fulltargets" in mods
     warm_inputs = "warminputs" in mods
     floors = [float(x[len("floor") :]) for x in mods if x.startswith("floor")]
+    phys = [re.fullmatch(r"phys([0-9.]+)_([0-9.]+)_([0-9.]+)", x) for x in mods]
+    scales = [tuple(float(v) for v in p.groups()) for p in phys if p]
     m = re.fullmatch(r"recent(\d+)_(\d+)", base)
     warm = re.fullmatch(r"warm(\d+)", base)
     known = {"fullnorm", "fulltargets", "warminputs"}
-    bad = [x for x in mods if x not in known and not re.fullmatch(r"floor[0-9.]+", x)]
+    bad = [
+        x
+        for x in mods
+        if x not in known and not re.fullmatch(r"floor[0-9.]+|phys[0-9.]+_[0-9.]+_[0-9.]+", x)
+    ]
     if (
         base not in ("uniform", "offline", "nocatchup", "datanorm", "shrink") and not (m or warm)
     ) or bad:
@@ -107,6 +116,13 @@ def main(data_dir: str, probe_dir: str, sampler: str, seed: int, out: str) -> No
     model = build_model(wm, layout, data.action.shape[1], dt)
     if floors:
         model.obs_norm.min_std = model.delta_norm.min_std = floors[-1]
+    if scales:
+        p_std, v_std, w_std = scales[-1]
+        std = torch.ones(13)
+        std[0:3], std[7:10], std[10:13] = p_std, v_std, w_std
+        model.obs_norm.std32.copy_(std)
+        model.obs_norm.mean32.zero_()
+        pin(model, _INPUTS)
     trainer = ModelTrainer(model, wm)
     n_recent = round(frac * loop.batch_size)
     if frozen_norm or targets_only:
