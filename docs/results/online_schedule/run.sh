@@ -16,7 +16,7 @@ OUT=${OUT:-/tmp/watching_advantage}
 SEEDS=${SEEDS:-"0 1"}
 SAMPLERS=${SAMPLERS:-"uniform offline recent50_1000 datanorm fullnorm uniform+fulltargets
   uniform+warminputs uniform+floor0.05 nocatchup warm1000 warm1000+fullnorm
-  recent50_1000+fullnorm shrink"}
+  recent50_1000+fullnorm shrink uniform+phys0.2_0.15_0.5"}
 TOWER_SAMPLERS=${TOWER_SAMPLERS:-"uniform recent50_1000"}
 ROOT=$PWD
 CL=$ROOT/.venv/bin/contactlab

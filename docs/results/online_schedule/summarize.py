@@ -21,7 +21,7 @@ REGIMES = ("impact", "contact", "free")
 ORDER = [
     "uniform", "offline", "recent50_1000", "datanorm", "fullnorm", "uniform+fulltargets",
     "uniform+warminputs", "uniform+floor0.05", "nocatchup", "warm1000", "warm1000+fullnorm",
-    "recent50_1000+fullnorm", "shrink",
+    "recent50_1000+fullnorm", "shrink", "uniform+phys0.2_0.15_0.5",
 ]  # fmt: skip
 
 
