@@ -20,7 +20,8 @@ Rows (one-step object position error, mm, per regime; the same scoring code as e
   correction.
 
 Orientation is not scored (the metric is position), so the oracles keep the baseline's
-quaternion. Prints a markdown table for the whole probe and its reach / beyond parts.
+quaternion. Prints a markdown table for the whole probe and its reach / beyond parts, then the
+quartiles of the best switch time over the objects' impact entity-transitions.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs  # noqa: F401  (registers the scenes)
+from envs.regimes import Regime
 from world_model.evaluation import constant_velocity, nothing_moves
 from world_model.probe import load_probe_set, split_one_step_metrics
 
@@ -78,6 +80,11 @@ def main() -> None:
         for part in ("", "/reach", "/beyond"):
             cells = [f"{m[f'p{part}/{r}/pos_mm']:.2f}" for r in REGIMES]
             print(f"| {name} | {part[1:] or 'whole'} | " + " | ".join(cells) + " |")
+    objects = layout.indices("object")
+    impact = d.regime[:, objects] == int(Regime.IMPACT)
+    q = np.quantile(tau[:, objects, 0][impact], [0.25, 0.5, 0.75])
+    quartiles = " / ".join(f"{v:.2f}" for v in q)
+    print(f"\nbest switch time of the objects' impacts, quartiles: {quartiles}")
 
 
 if __name__ == "__main__":
