@@ -1,32 +1,33 @@
 #!/usr/bin/env bash
-# The headline comparison of docs/compare.md, re-run at the code on main with the graph world
-# model (`world_model=graph`: the default until 2026-12-01, which every committed headline
-# used; RUN_OVERRIDES="" runs today's default, graph_contact) and the default explorer (`seek`,
-# disagreement): PushBlocks, 20k env steps per run. Run from the repository root after `bash .ci/setup`; results land in
+# The headline comparison of docs/compare.md, re-run at the code on main with today's defaults
+# (the world model graph_contact, the explorer `seek` with disagreement): PushBlocks, 20k env
+# steps per run. RUN_OVERRIDES=world_model=graph reproduces the superseded results made with
+# `graph`, the default until 2026-12-01 (README.md, "Previous result"; the Billiards headline's
+# committed runs too). Run from the repository root after `bash .ci/setup`; results land in
 # $OUT/runs/$NAME/ (summary.json, table.md, errors.png); copy them here by hand.
 #
 # The full protocol is SOURCES="random video_states video_pixels active mix50"
 # SEEDS="0 1 2 3 4" (the default here), and that is what the committed PushBlocks result ran
 # (in batches of sources and seeds; README.md says which commits); for Billiards and Tower
 # (ENV=billiards|tower NAME=..._headline) SOURCES="active random video_states" SEEDS="0 1 2".
-# Two lanes side by side (1 torch thread each) on a 2-core machine, ~10-15 min per state-source
-# run, ~8 min per video_pixels run.
+# Two lanes side by side (1 torch thread each) on a 2-core machine, ~15-30 min per state-source
+# run, ~9-14 min per video_pixels run (PushBlocks, graph_contact, with other jobs beside them).
 # The final `contactlab compare` summarises seeds 0 .. max(SEEDS) and, like any compare, first
 # runs whichever of those runs is missing: SUMMARISE=0 skips it (e.g. SEEDS="3 4" alone).
 #
 # One command does the same through the harness (it runs what is missing, then summarises):
 #   contactlab compare sources=[random,video_states,video_pixels,active,mix50] seeds=5 \
-#       budget=20000 run.world_model=graph name=pushblocks_headline
+#       budget=20000 name=pushblocks_headline
 set -euo pipefail
 OUT=${OUT:-/tmp/pushblocks_headline}
 SOURCES=${SOURCES:-"random video_states video_pixels active mix50"}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
 ENV=${ENV:-push_blocks}
 NAME=${NAME:-pushblocks_headline}
-# Overrides for every run (default: the graph model the committed results used), e.g.
-# RUN_OVERRIDES="world_model=graph_contact" (with another NAME): given to each `contactlab
-# run`, and to the final compare as run.<override>.
-RUN_OVERRIDES=${RUN_OVERRIDES-world_model=graph}
+# Overrides for every run (default: none, today's defaults), e.g. RUN_OVERRIDES=world_model=graph
+# (with another OUT or NAME): given to each `contactlab run`, and to the final compare as
+# run.<override>.
+RUN_OVERRIDES=${RUN_OVERRIDES-}
 BASELINE=${BASELINE:-random}  # the compare's baseline source (one of SOURCES)
 CL=$PWD/.venv/bin/contactlab
 mkdir -p "$OUT/logs"
