@@ -425,11 +425,13 @@ class GraphPhysicsModel(LatentDynamicsModel):
 
     # -- stepping ----------------------------------------------------------------------------
     def _denormalize_out(self, out: Tensor) -> Tensor:
-        """Raw outputs: the first 9 channels denormalised, the switch-time logit as it is."""
+        """Raw outputs: the 9 targets denormalised; a ``switch_time`` logit stays as it is."""
         m, n = out.shape[:2]
+        if not self.cfg.switch_time:
+            return self.target_norm.denormalize(out.reshape(m, n, -1)).reshape(out.shape)
         raw = out[..., :_N_OUT]
         raw = self.target_norm.denormalize(raw.reshape(m, n, -1)).reshape(raw.shape)
-        return torch.cat([raw, out[..., _N_OUT:]], dim=-1) if out.shape[-1] > _N_OUT else raw
+        return torch.cat([raw, out[..., _N_OUT:]], dim=-1)
 
     def _integrate(self, obs: Tensor, out: Tensor) -> Tensor:
         """Next raw obs ``(M, N, D)`` from raw ``obs`` and denormalised outputs ``(M,N,E,9)``
@@ -440,8 +442,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         corr, dv, dw = out[..., 0:3], out[..., 3:6], out[..., 6:9]
         vel = x[..., _VEL] + dv
         ang = x[..., _ANG] + dw
-        if out.shape[-1] > _N_OUT:
-            tau = torch.sigmoid(out[..., 9:10])
+        if self.cfg.switch_time:
+            tau = torch.sigmoid(out[..., _N_OUT:])
             pos = x[..., _POS] + self.dt * (tau * x[..., _VEL] + (1 - tau) * vel) + corr
         else:
             pos = x[..., _POS] + 0.5 * self.dt * (x[..., _VEL] + vel) + corr
