@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import hashlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +15,11 @@ import mujoco
 
 from agent.config import EnvConfig, ProbeSetConfig
 from envs.probe import collect_probe
+from envs.regimes import LabelConfig
 from envs.scene import ContactSceneEnv
 from world_model.dataset import META_FILE, DatasetError, DatasetMeta
 from world_model.probe import (
+    ProbeMismatch,
     ProbeSet,
     load_probe_set,
     remove_partial_probe_sets,
@@ -22,10 +27,28 @@ from world_model.probe import (
 )
 
 
+def probe_labels(env: EnvConfig) -> dict[str, float | None]:
+    """The labeller thresholds a probe set of ``env`` is labelled with (``env.labels``), as
+    floats (``45`` and ``45.0`` are one setting)."""
+    labels = env.labels if isinstance(env.labels, LabelConfig) else LabelConfig(**env.labels)
+    return {k: None if v is None else float(v) for k, v in dataclasses.asdict(labels).items()}
+
+
+def labels_suffix(labels: dict[str, float | None]) -> str:
+    """``""`` for the default labeller thresholds, else ``-l<8 hex digits>`` of their hash: the
+    part of a probe set's folder name that tells its labels apart."""
+    labels = {k: None if v is None else float(v) for k, v in labels.items()}
+    if labels == dataclasses.asdict(LabelConfig()):
+        return ""
+    return "-l" + hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:8]
+
+
 def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) -> Path:
-    """``probe.path``, or ``<root>/<scene>-<distractor>-n<min>-h<seq_len>-s<seed>[-<scene hash>]``
-    (the hash for MJCF files, Gymnasium models, physics overrides and entity or support
-    options): probe sets made with different settings never share a folder."""
+    """``probe.path``, or
+    ``<root>/<scene>-<distractor>-n<min>-h<seq_len>-s<seed>[-<scene hash>][-l<labels hash>]``
+    (the scene hash for MJCF files, Gymnasium models, physics overrides and entity or support
+    options; the labels hash for labeller thresholds other than the defaults): probe sets made
+    with different settings never share a folder."""
     if probe.path:
         return Path(probe.path)
     scene_name = f"gym-{env.id}" if env.name == "gym" else env.name
@@ -33,7 +56,27 @@ def probe_path(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv) ->
     defaults = (env.entities, env.links, env.support_geoms) == ("roots", "agent", None)
     if env.name in ("mjcf", "gym") or scene.physics or not defaults:
         name += f"-{scene.scene_hash[:12]}"
-    return Path(probe.root) / name
+    return Path(probe.root) / (name + labels_suffix(probe_labels(env)))
+
+
+def check_probe_labels(probe: ProbeSet, env: EnvConfig) -> None:
+    """Refuse a probe set labelled with other thresholds than ``env.labels``: its regimes would
+    not be the run's. One made before probe sets recorded their labels (no ``labels`` in its
+    ``meta.json`` ``extra``) is taken as it is."""
+    recorded = probe.data.meta.extra.get("labels")
+    if recorded is None:
+        return
+    wanted = probe_labels(env)
+    differ = sorted(k for k in set(recorded) | set(wanted) if recorded.get(k) != wanted.get(k))
+    if differ:
+        keys = ", ".join(
+            f"env.labels.{k}: the probe set {recorded.get(k)!r}, this run {wanted.get(k)!r}"
+            for k in differ
+        )
+        raise ProbeMismatch(
+            f"{probe.path}: labelled with other thresholds than this run's ({keys}); use the "
+            "same env.labels, or another probe.path / probe.root"
+        )
 
 
 def make_probe_set(
@@ -53,6 +96,7 @@ def make_probe_set(
             "seed": probe.seed,
             "min_per_regime": probe.min_per_regime,
             "distractor": env.distractor,
+            "labels": probe_labels(env),
         },
     )
     save_probe_set(path, arrays, meta, probe.seq_len)
@@ -63,7 +107,8 @@ def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneE
     """Load the scene's probe set, building it first if it does not exist yet.
 
     Raises ``world_model.probe.ProbeMismatch`` when the one on disk was made for another
-    version of the scene (it is never silently rebuilt over).
+    version of the scene or labelled with other thresholds (it is never silently rebuilt
+    over).
     """
     path = probe_path(probe, env, scene)
     # Runs started together (a sweep) share probe sets: one builds, the others wait for it
@@ -74,7 +119,9 @@ def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneE
             print(f"probe set {path} not found: building it (seed {probe.seed}) ...")
             make_probe_set(probe, env, scene, path)
     env_id = scene.spec.id if scene.spec is not None else None
-    return load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
+    loaded = load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
+    check_probe_labels(loaded, env)
+    return loaded
 
 
 def build_probe_set_command(

@@ -119,10 +119,14 @@ class RunFolder:
             if p.get("path"):
                 recorded = str(p.path)
             else:
+                from agent.probes import labels_suffix  # imports MuJoCo: only here
+
                 env = self.config.env
+                labels = env.get("labels")
+                suffix = labels_suffix(dict(labels)) if labels is not None else ""
                 recorded = (
                     f"{p.root}/{env.name}-{env.distractor}-n{p.min_per_regime}-h{p.seq_len}"
-                    f"-s{p.seed}"
+                    f"-s{p.seed}{suffix}"
                 )
         candidates = [Path(recorded)]
         if not Path(recorded).is_absolute():

@@ -3,6 +3,7 @@ contacts, enter the scene hash, and keep data made with other physics apart."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gymnasium as gym
@@ -19,7 +20,8 @@ from agent.config import (
     load_config,
 )
 from agent.make_env import make_env
-from agent.probes import ensure_probe_set, probe_path
+from agent.probes import ensure_probe_set, labels_suffix, probe_path
+from envs.regimes import LabelConfig
 from envs.scene import ContactSceneEnv, SceneError
 from world_model.probe import ProbeMismatch
 
@@ -155,3 +157,34 @@ def test_probe_sets_of_other_physics_are_kept_apart_and_refused(tmp_path: Path) 
     pinned = ProbeSetConfig(path=str(made.path), min_per_regime=5, seq_len=5)
     with pytest.raises(ProbeMismatch, match="scene hash"):
         ensure_probe_set(pinned, soft_env, soft_scene)
+
+
+def test_probe_sets_of_other_labels_are_kept_apart_and_refused(tmp_path: Path) -> None:
+    """A probe set's regimes are its labels: one made with other thresholds gets another
+    folder, and one pinned by path is refused, naming the key (before, the folder name held
+    no labels and a run with ``env.labels.jump_speed=null`` scored on the default's)."""
+    small = ProbeSetConfig(root=str(tmp_path), min_per_regime=5, seq_len=5)
+    default_env = EnvConfig()
+    no_jump = EnvConfig(labels=LabelConfig(jump_speed=None))
+    same = EnvConfig(labels=LabelConfig(topple_angle=45))  # an int: the default's value
+    scene, no_jump_scene = make_env(default_env).unwrapped, make_env(no_jump).unwrapped
+    assert labels_suffix({"topple_angle": 45.0, **LabelConfig().__dict__}) == ""
+    assert probe_path(small, same, scene) == probe_path(small, default_env, scene)
+    other = probe_path(small, no_jump, no_jump_scene)
+    assert other != probe_path(small, default_env, scene) and other.name.endswith(
+        labels_suffix({**LabelConfig().__dict__, "jump_speed": None})
+    )
+    made = ensure_probe_set(small, default_env, scene)
+    assert made.data.meta.extra["labels"]["jump_speed"] == 0.5
+    pinned = ProbeSetConfig(path=str(made.path), min_per_regime=5, seq_len=5)
+    assert ensure_probe_set(pinned, same, scene).content_hash == made.content_hash
+    with pytest.raises(
+        ProbeMismatch, match="env.labels.jump_speed: the probe set 0.5, this run None"
+    ):
+        ensure_probe_set(pinned, no_jump, no_jump_scene)
+    # Made before probe sets recorded their labels: taken as it is.
+    meta_file = made.path / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["extra"]["labels"]
+    meta_file.write_text(json.dumps(meta))
+    assert ensure_probe_set(pinned, no_jump, no_jump_scene).content_hash == made.content_hash
