@@ -33,6 +33,26 @@ LABELS=${LABELS:-env.labels.jump_speed=null}
 export MUJOCO_GL=${MUJOCO_GL:-egl}
 mkdir -p "$OUT"
 
+# The probe sets every result here was scored on: sequences and content hashes. Billiards' and
+# Tower's were built by the code of 2026-11-30 that stopped at the sequence completing the
+# regime counts; today's collection stops at the episode's end, with the same sequences and a
+# few more after them (probe_prefix.py keeps the first ones and checks the hash).
+declare -A PROBE_SEQUENCES=([push_blocks]=818 [billiards]=1032 [tower]=184)
+declare -A PROBE_HASH=(
+  [push_blocks]=dd8ca5abc18d09acd0a9fa79f25cf22b700c97296c8f31980a342544b08334bd
+  [billiards]=e172714c90604464990af9164b902c88eeb92683d98fa4fc5116f31164b71d6f
+  [tower]=f42c37f8d8a3d978507677009b4dc8cf1309ca72ed489274f54022b84809ee6a
+)
+
+probe() {  # scene: $OUT/probes/<scene>, the probe set of these results, or a loud failure
+  local built="$OUT/probes/built-$1"
+  if [ ! -d "$OUT/probes/$1" ]; then
+    [ -d "$built" ] || $CL probe make env="$1" $LABELS probe.path="$built" > "$OUT/probe-$1.log" 2>&1
+  fi
+  .venv/bin/python "$HERE/probe_prefix.py" "$built" "$OUT/probes/$1" "${PROBE_SEQUENCES[$1]}" \
+    "${PROBE_HASH[$1]}"
+}
+
 collect() {  # scene policy steps
   local dir="$OUT/data/$1-$2-$3"
   [ -f "$dir/.complete" ] && return 0
@@ -47,7 +67,7 @@ train() {  # scene model data seed
   # shellcheck disable=SC2086  # LABELS and protocol are lists of overrides
   $CL train-model env="$1" $LABELS world_model="$2" dataset="$OUT/data/$1-$3" seed="$4" \
     $protocol train.batch_size="$BATCH" train.eval_every=500 \
-    train.checkpoint_every=500 probe.root="$OUT/probes" out_dir="$RUNS" \
+    train.checkpoint_every=500 probe.path="$OUT/probes/$1" out_dir="$RUNS" \
     run_name="$1-$2-$3-s$4" >> "$RUNS/$1-$2-$3-s$4.log" 2>&1  # appended: a re-run keeps the log
 }
 export -f train
@@ -56,7 +76,7 @@ export OUT RUNS UPDATES BATCH CL LABELS OLD_PROTOCOL
 mkdir -p "$RUNS" "$OUT/data"
 status=0
 for scene in $SCENES; do
-  $CL probe make env="$scene" $LABELS probe.root="$OUT/probes" > "$OUT/probe-$scene.log" 2>&1 || true
+  probe "$scene"
   collect "$scene" probe 100000
   collect "$scene" random 20000
   collect "$scene" probe 20000
