@@ -2,8 +2,9 @@
 # The headline comparison of docs/compare.md, re-run at the code on main with today's defaults
 # (the world model graph_contact, the explorer `seek` with disagreement): PushBlocks, 20k env
 # steps per run. RUN_OVERRIDES=world_model=graph reproduces the superseded results made with
-# `graph`, the default until 2026-12-01 (README.md, "Previous result"; the Billiards headline's
-# committed runs too). Run from the repository root after `bash .ci/setup`; results land in
+# `graph`, the default until 2026-12-01 (README.md, "Previous result"; each scene's page keeps
+# its `graph` section). The committed Billiards headline ran with
+# RUN_OVERRIDES="world_model.fast_separation=true" (docs/results/billiards_headline). Run from the repository root after `bash .ci/setup`; results land in
 # $OUT/runs/$NAME/ (summary.json, table.md, errors.png); copy them here by hand.
 #
 # The full protocol is SOURCES="random video_states video_pixels active mix50"
