@@ -8,7 +8,7 @@ import fcntl
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import mujoco
@@ -27,17 +27,21 @@ from world_model.probe import (
 )
 
 
+def _as_floats(labels: Mapping[str, float | None]) -> dict[str, float | None]:
+    """Thresholds as floats: ``45`` and ``45.0`` are one setting."""
+    return {k: None if v is None else float(v) for k, v in labels.items()}
+
+
 def probe_labels(env: EnvConfig) -> dict[str, float | None]:
-    """The labeller thresholds a probe set of ``env`` is labelled with (``env.labels``), as
-    floats (``45`` and ``45.0`` are one setting)."""
+    """The labeller thresholds a probe set of ``env`` is labelled with (``env.labels``)."""
     labels = env.labels if isinstance(env.labels, LabelConfig) else LabelConfig(**env.labels)
-    return {k: None if v is None else float(v) for k, v in dataclasses.asdict(labels).items()}
+    return _as_floats(dataclasses.asdict(labels))
 
 
-def labels_suffix(labels: dict[str, float | None]) -> str:
+def labels_suffix(labels: Mapping[str, float | None]) -> str:
     """``""`` for the default labeller thresholds, else ``-l<8 hex digits>`` of their hash: the
     part of a probe set's folder name that tells its labels apart."""
-    labels = {k: None if v is None else float(v) for k, v in labels.items()}
+    labels = _as_floats(labels)
     if labels == dataclasses.asdict(LabelConfig()):
         return ""
     return "-l" + hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:8]

@@ -47,10 +47,7 @@ def main() -> None:
         for f in fields(probe.data)
         if f.name != "meta" and getattr(probe.data, f.name) is not None
     }
-    meta = probe.data.meta
-    extra = {k: v for k, v in meta.extra.items() if k != "seq_len"}
-    meta = type(meta)(**{**meta.to_dict(), "extra": extra})
-    digest = save_probe_set(dst, arrays, meta, probe.seq_len)
+    digest = save_probe_set(dst, arrays, probe.data.meta, probe.seq_len)
     if digest != expected:
         shutil.rmtree(dst)
         raise SystemExit(
