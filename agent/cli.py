@@ -77,13 +77,14 @@ def _cmd_probe(overrides: list[str], print_config: bool) -> int:
     scene = make_env(cfg.env).unwrapped
     assert isinstance(scene, ContactSceneEnv)
     path = probe_path(cfg.probe, cfg.env, scene)
-    probe = build_probe_set_command(cfg.probe, cfg.env, scene)  # replaces a rejected one
+    probe, kept = build_probe_set_command(cfg.probe, cfg.env, scene)  # replaces a rejected one
     objects = probe.layout.indices("object")
     counts = {
         n: int((probe.data.regime[:, objects] == i).sum()) for i, n in enumerate(REGIME_NAMES)
     }
     n_seq = len(probe.data) // probe.seq_len
-    print(f"probe set {path}: {len(probe.data)} transitions in {n_seq} sequences")
+    how = " (kept: it exists and has probe.expect_hash)" if kept else ""
+    print(f"probe set {path}: {len(probe.data)} transitions in {n_seq} sequences{how}")
     print(f"object entity-transitions per regime: {counts}")
     print(f"content hash: {probe.content_hash}")
     return 0

@@ -83,6 +83,18 @@ def check_probe_labels(probe: ProbeSet, env: EnvConfig) -> None:
         )
 
 
+def check_probe_hash(loaded: ProbeSet, probe: ProbeSetConfig) -> None:
+    """Refuse a probe set whose content hash does not start with ``probe.expect_hash`` (when
+    set): results scored on it would not be comparable with the ones it was expected from."""
+    want = probe.expect_hash
+    if want is not None and not loaded.content_hash.startswith(str(want).lower()):
+        raise ProbeMismatch(
+            f"{loaded.path}: content hash {loaded.content_hash}, but probe.expect_hash={want} "
+            "(the set was made by other code, physics or labels); set probe.expect_hash to "
+            "its hash or null to use it, or point probe.path / probe.root at the expected set"
+        )
+
+
 def make_probe_set(
     probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv, path: Path
 ) -> ProbeSet:
@@ -125,17 +137,23 @@ def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneE
     env_id = scene.spec.id if scene.spec is not None else None
     loaded = load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
     check_probe_labels(loaded, env)
+    check_probe_hash(loaded, probe)
     return loaded
 
 
 def build_probe_set_command(
     probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv
-) -> ProbeSet:
+) -> tuple[ProbeSet, bool]:
     """``contactlab probe make``: build the probe set; a rejected one (incomplete or damaged:
-    it does not load) at the same path is replaced, a good one is never overwritten.
+    it does not load) at the same path is replaced, a good one is never overwritten. With
+    ``probe.expect_hash`` set, a complete set that has that hash is kept (returned with
+    ``True``: kept, not built), and the set, kept or built, must have it.
 
     Raises:
-        FileExistsError: a probe set that loads, or a folder that is not a dataset, is there.
+        FileExistsError: a probe set that loads (without ``probe.expect_hash``), or a folder
+            that is not a dataset, is there.
+        ProbeMismatch: the set on disk or the one built does not have ``probe.expect_hash``,
+            or is labelled with other thresholds than ``env.labels``.
     """
     path = probe_path(probe, env, scene)
     with _probe_lock(path):
@@ -144,16 +162,22 @@ def build_probe_set_command(
             if not (path / META_FILE).is_file():
                 raise FileExistsError(f"{path} exists: remove it first, or set probe.path=...")
             try:
-                load_probe_set(path)
+                existing = load_probe_set(path)
             except DatasetError as exc:
                 print(f"rebuilding the rejected probe set {path}: {exc}")
                 shutil.rmtree(path)
             else:
-                raise FileExistsError(
-                    f"{path} exists and holds a complete probe set: remove it first, or set "
-                    "probe.path=..."
-                )
-        return make_probe_set(probe, env, scene, path)
+                if probe.expect_hash is None:
+                    raise FileExistsError(
+                        f"{path} exists and holds a complete probe set: remove it first, set "
+                        "probe.path=..., or give its hash as probe.expect_hash to keep it"
+                    )
+                check_probe_labels(existing, env)
+                check_probe_hash(existing, probe)
+                return existing, True
+        built = make_probe_set(probe, env, scene, path)
+    check_probe_hash(built, probe)
+    return built, False
 
 
 @contextlib.contextmanager

@@ -22,8 +22,20 @@ class ProbeSetConfig:
     seq_len: int = ProbeConfig.seq_len  #: steps per probe sequence (the open-loop horizon)
     min_per_regime: int = ProbeConfig.min_per_regime  #: object entity-transitions per regime
     max_steps: int = ProbeConfig.max_steps  #: give up (naming short regimes) after these steps
+    #: the content hash (or its first 8+ hex digits) the probe set must have: a set that
+    #: differs (other code, physics or labels) stops the command before any work, and
+    #: ``contactlab probe make`` keeps an existing set that has it (exit 0) instead of refusing
+    expect_hash: str | None = None
 
     def __post_init__(self) -> None:
+        if self.expect_hash is not None:
+            h = str(self.expect_hash).lower()
+            if not 8 <= len(h) <= 64 or any(c not in "0123456789abcdef" for c in h):
+                raise ConfigError(
+                    f"probe.expect_hash={self.expect_hash!r} must be 8 to 64 hex digits (a probe "
+                    "set's content hash, or its start; quote one that reads as a number, "
+                    "e.g. probe.expect_hash=\"'12e45678'\")"
+                )
         for key in ("seq_len", "min_per_regime", "max_steps"):
             check_positive(f"probe.{key}", getattr(self, key))
         if self.max_steps < self.seq_len:

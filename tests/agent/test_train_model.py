@@ -15,7 +15,7 @@ import pytest
 import envs  # noqa: F401
 from envs.layout import EntityLayout
 from world_model.dataset import load_dataset
-from world_model.probe import ProbeMismatch, load_probe_set
+from world_model.probe import ProbeMismatch, content_hash, load_probe_set
 
 SMALL_PROBE = ["probe.min_per_regime=40", "probe.seq_len=5"]
 TINY_MODEL = ["world_model.hidden=32", "world_model.latent_dim=16", "world_model.n_members=2"]
@@ -84,6 +84,13 @@ def test_probe_set_is_balanced_hashed_and_refuses_another_scene(workdir: Path) -
         )
     again = cli("probe", "make", *SMALL_PROBE, cwd=workdir)
     assert again.returncode == 2 and "exists" in again.stderr  # never silently rebuilt over
+    # With the set's hash pinned (what the results scripts do): kept, exit 0; another: exit 2.
+    digest = content_hash(workdir / "probes/push_blocks-none-n40-h5-s1000003")
+    kept = cli("probe", "make", *SMALL_PROBE, f"probe.expect_hash={digest}", cwd=workdir)
+    assert kept.returncode == 0 and "kept" in kept.stdout and digest in kept.stdout, kept.stderr
+    other = "f" * 12 if not digest.startswith("f") else "e" * 12
+    refused = cli("probe", "make", *SMALL_PROBE, f"probe.expect_hash={other}", cwd=workdir)
+    assert refused.returncode == 2 and f"probe.expect_hash={other}" in refused.stderr
 
 
 def test_train_model_logs_the_curve_and_reuses_the_probe(workdir: Path) -> None:

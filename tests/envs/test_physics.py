@@ -20,10 +20,10 @@ from agent.config import (
     load_config,
 )
 from agent.make_env import make_env
-from agent.probes import ensure_probe_set, labels_suffix, probe_path
+from agent.probes import build_probe_set_command, ensure_probe_set, labels_suffix, probe_path
 from envs.regimes import LabelConfig
 from envs.scene import ContactSceneEnv, SceneError
-from world_model.probe import ProbeMismatch
+from world_model.probe import ProbeMismatch, load_probe_set
 
 DROP_SCENE = """
 <mujoco model="drop">
@@ -188,3 +188,30 @@ def test_probe_sets_of_other_labels_are_kept_apart_and_refused(tmp_path: Path) -
     del meta["extra"]["labels"]
     meta_file.write_text(json.dumps(meta))
     assert ensure_probe_set(pinned, no_jump, no_jump_scene).content_hash == made.content_hash
+
+
+def test_expect_hash_keeps_the_expected_probe_set_and_refuses_any_other(tmp_path: Path) -> None:
+    """``probe.expect_hash``: a malformed value is a config error naming the key; a run's
+    probe set and ``probe make``'s must have the hash; ``probe make`` keeps an existing set
+    that has it (a results script re-run) and refuses one that does not, leaving it as it is."""
+    with pytest.raises(ConfigError, match="probe.expect_hash='../x'"):
+        ProbeSetConfig(expect_hash="../x")
+    with pytest.raises(ConfigError, match="probe.expect_hash"):
+        ProbeSetConfig(expect_hash="abc")  # too short to name a set
+    env = EnvConfig()
+    scene = make_env(env).unwrapped
+    small = {"root": str(tmp_path), "min_per_regime": 5, "seq_len": 5}
+    made, kept = build_probe_set_command(ProbeSetConfig(**small), env, scene)
+    assert not kept
+    with pytest.raises(FileExistsError, match="probe.expect_hash"):  # no hash: refused as before
+        build_probe_set_command(ProbeSetConfig(**small), env, scene)
+    good = ProbeSetConfig(**small, expect_hash=made.content_hash[:12].upper())
+    again, kept = build_probe_set_command(good, env, scene)
+    assert kept and again.content_hash == made.content_hash
+    assert ensure_probe_set(good, env, scene).content_hash == made.content_hash
+    wrong_hash = ("0" if made.content_hash[0] != "0" else "1") + made.content_hash[1:16]
+    wrong = ProbeSetConfig(**small, expect_hash=wrong_hash)
+    for call in (build_probe_set_command, ensure_probe_set):
+        with pytest.raises(ProbeMismatch, match=f"probe.expect_hash={wrong_hash}"):
+            call(wrong, env, scene)
+    assert load_probe_set(made.path).content_hash == made.content_hash  # left as it was
