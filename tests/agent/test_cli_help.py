@@ -123,9 +123,12 @@ def test_the_default_world_model_is_the_graph_model_with_contact_features() -> N
     graph, _ = load_config("run", RunConfig, ["world_model=graph"])
     assert graph.world_model.contact_features is False
     assert dataclasses.replace(graph.world_model, contact_features=True) == wm
-    assert wm.switch_time is False  # graph_switch is graph_contact with the switch time on
+    assert wm.switch_time is False
+    # graph_switch, the candidate next default: graph_contact with the switch time on, input
+    # noise 0.1 and the receiver-frame separating-axis test
     switch, _ = load_config("run", RunConfig, ["world_model=graph_switch"])
-    assert dataclasses.replace(wm, switch_time=True) == switch.world_model
+    candidate = dataclasses.replace(wm, switch_time=True, input_noise=0.1, fast_separation=True)
+    assert candidate == switch.world_model
 
 
 def test_flags_may_stand_anywhere_among_the_overrides(

@@ -11,12 +11,15 @@ sequences. Example (the "input noise 0.3" row):
               "horizon": 1, "n_members": 1, "input_noise": 0.3}'
 
 with DATA from ``contactlab collect env=push_blocks policy=probe steps=100000 seed=7`` and
-PROBE from ``contactlab probe make env=push_blocks``.
+PROBE from ``contactlab probe make env=push_blocks``. ``--train-eval N`` also prints the same
+ratios on the first ``N`` training transitions (does the model fit its own data?), and
+``--subset N`` trains on the first ``N`` transitions only.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -27,6 +30,8 @@ import torch
 import envs  # noqa: F401  (registers the scenes)
 from world_model.config import WorldModelConfig
 from world_model.dataset import layout_identity, load_dataset
+from world_model.evaluation import constant_velocity, one_step_metrics
+from world_model.inference import predict_mean
 from world_model.models import build_model
 from world_model.probe import baseline_metrics, evaluate_on_probe, load_probe_set, with_baselines
 from world_model.replay import Replay
@@ -44,10 +49,26 @@ def main() -> None:
     p.add_argument("--eval", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cfg", default="{}", help="WorldModelConfig fields as JSON")
+    p.add_argument(
+        "--train-eval",
+        type=int,
+        default=0,
+        help="also score the first N training transitions (fit against generalisation)",
+    )
+    p.add_argument(
+        "--subset", type=int, default=0, help="train on the first N transitions only (0: all)"
+    )
     a = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
     data, probe = load_dataset(a.data), load_probe_set(a.probe)
+    if a.subset:  # every per-row field cut to its first N rows
+        cut = {
+            f.name: getattr(data, f.name)[: a.subset]
+            for f in dataclasses.fields(data)
+            if f.name != "meta" and getattr(data, f.name) is not None
+        }
+        data = dataclasses.replace(data, **cut)
     # The scene's own layout (with the entity extents datasets saved before them lack) and
     # step length; the data must have been recorded on that scene.
     env = gym.make(data.meta.env_id)
@@ -81,7 +102,22 @@ def main() -> None:
             for part, pre in (("whole", ""), ("reach", "reach/"), ("beyond", "beyond/"))
         }
         roll = round(m.get("probe/rollout/impact_seq/final_vs_cv", float("nan")), 2)
-        print(update, f"{time.time() - start:.0f}s", json.dumps(row), "rollout", roll, flush=True)
+        fit = f" train {json.dumps(train_fit(model, data, layout, dt, a.train_eval))}"
+        print(
+            update, f"{time.time() - start:.0f}s", json.dumps(row), "rollout", roll,
+            fit if a.train_eval else "", flush=True,
+        )  # fmt: skip
+
+
+def train_fit(model, data, layout, dt: float, n: int) -> dict[str, float]:  # noqa: ANN001
+    """Per-regime one-step ratio to constant velocity on the first ``n`` training transitions."""
+    obs, nxt = data.obs[:n], data.next_obs[:n]
+    with torch.no_grad():
+        pred = predict_mean(model, obs, data.action[:n])
+    reg, pk = data.regime[:n], data.pair_kind[:n]
+    m = one_step_metrics(obs, nxt, pred, reg, pk, layout, prefix="m")
+    cv = one_step_metrics(obs, nxt, constant_velocity(obs, layout, dt), reg, pk, layout, prefix="m")
+    return {r: round(m[f"m/{r}/pos_mm"] / cv[f"m/{r}/pos_mm"], 2) for r in REGIMES}
 
 
 if __name__ == "__main__":

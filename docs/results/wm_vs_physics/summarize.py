@@ -24,7 +24,7 @@ PARTS = {"whole": "", "reach": "reach/", "beyond": "beyond/"}
 CV = "baseline/constant_velocity/"
 NM = "baseline/nothing_moves/"
 NAME = re.compile(
-    r"^(?P<scene>[a-z_]+)-(?P<model>graph|graph_contact|mlp|interaction)-(?P<data>[a-z]+-\d+)-s(?P<seed>\d+)$"
+    r"^(?P<scene>[a-z_]+)-(?P<model>graph|graph_contact|graph_switch|mlp|interaction)-(?P<data>[a-z]+-\d+)-s(?P<seed>\d+)$"
 )
 # Goals of the issue on PushBlocks: 3x better than constant velocity.
 GOAL = 1.0 / 3.0
