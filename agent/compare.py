@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from agent.config import ConfigError, RunConfig, load_config
 from agent.resume_rules import check_run_config
-from agent.run_dir import config_hash, open_run_dir, write_json_atomic
+from agent.run_dir import config_hash, is_check_key, open_run_dir, write_json_atomic
 from agent.sweep.config import RaySettings
 
 SOURCES = ("random", "active", "video_states", "video_pixels", "video_random")
@@ -145,8 +145,13 @@ def check_explorers(planned: list[PlannedRun]) -> None:
 
 
 def identity(resolved: DictConfig) -> DictConfig:
-    """The part of the compare config that names the comparison: everything a run sees."""
+    """The part of the compare config that names the comparison: everything a run sees, but
+    the checks of its inputs (``run_dir.CHECK_KEYS``, e.g. ``run.probe.expect_hash=...``)."""
     kept = {k: v for k, v in resolved.items() if k not in NOT_IDENTITY}
+    if "run_overrides" in kept:
+        kept["run_overrides"] = [
+            o for o in kept["run_overrides"] if not is_check_key(str(o).split("=")[0].lstrip("+~"))
+        ]
     return OmegaConf.create(kept)
 
 

@@ -153,7 +153,8 @@ def build_probe_set_command(
         FileExistsError: a probe set that loads (without ``probe.expect_hash``), or a folder
             that is not a dataset, is there.
         ProbeMismatch: the set on disk or the one built does not have ``probe.expect_hash``,
-            or is labelled with other thresholds than ``env.labels``.
+            or the one kept was made for another scene or labelled with other thresholds
+            than ``env.labels``.
     """
     path = probe_path(probe, env, scene)
     with _probe_lock(path):
@@ -172,6 +173,8 @@ def build_probe_set_command(
                         f"{path} exists and holds a complete probe set: remove it first, set "
                         "probe.path=..., or give its hash as probe.expect_hash to keep it"
                     )
+                env_id = scene.spec.id if scene.spec is not None else None
+                existing = load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
                 check_probe_labels(existing, env)
                 check_probe_hash(existing, probe)
                 return existing, True

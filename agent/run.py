@@ -154,6 +154,7 @@ def _pixel_learner(
         path=None,
         seed=cfg.probe.seed + cfg.pixels.readout_seed_offset,
         min_per_regime=cfg.pixels.readout_min_per_regime,
+        expect_hash=None,  # probe.expect_hash pins the probe set, not this other one
     )
     readout = ensure_probe_set(readout_cfg, cfg.env, scene)
     print(f"rendering {len(probe.data) + len(readout.data)} probe and readout frames ...")

@@ -104,6 +104,16 @@ class RunDirBusy(RunDirError):
 LOCK_FILE = ".lock"
 #: config keys that say where a run folder lies, not what runs in it
 LOCATION_KEYS = ("out_dir", "run_name")
+#: config keys that check a run's inputs rather than set anything (at any depth: a compare's
+#: ``run.probe.expect_hash`` too): they neither name a default run folder nor stop a resume
+CHECK_KEYS = ("probe.expect_hash",)
+
+
+def is_check_key(key: str) -> bool:
+    """Whether a dotted config key is one of :data:`CHECK_KEYS` (at any depth)."""
+    return any(key == c or key.endswith("." + c) for c in CHECK_KEYS)
+
+
 #: what a started run leaves in its folder: with any of these, a missing config.yaml is damage
 RUN_OUTPUTS = (
     "data",
@@ -237,8 +247,23 @@ def read_run_config(path: Path) -> DictConfig:
 
 
 def config_hash(config: DictConfig) -> str:
-    """Short sha256 of the resolved config: same config, same default run folder."""
-    return hashlib.sha256(OmegaConf.to_yaml(config, resolve=True).encode()).hexdigest()[:10]
+    """Short sha256 of the resolved config without its :data:`CHECK_KEYS`: same settings, same
+    default run folder (a check added to a command, or a check key added to the schema, does
+    not move it)."""
+    container = OmegaConf.to_container(config, resolve=True)
+    text = OmegaConf.to_yaml(OmegaConf.create(_drop_check_keys(container)))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _drop_check_keys(node: Any, prefix: str = "") -> Any:
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if not is_check_key(dotted):
+            out[key] = _drop_check_keys(value, dotted)
+    return out
 
 
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -328,6 +353,8 @@ def check_resumable(
     * settings the run never reads (``unread(dotted_key)`` is true; e.g. ``agent.seek.*`` in a
       run of the ``random`` source), changed, added or removed;
     * where the folder lies (:data:`LOCATION_KEYS`: a folder moved elsewhere resumes there);
+    * checks of the run's inputs (:data:`CHECK_KEYS`, e.g. ``probe.expect_hash``), which set
+      nothing;
     * settings newer than the run (in ``config``, not in the saved one) at their value in
       ``defaults`` (the schema's defaults: a new setting is added with the behaviour that was
       there before it). Set to anything else they count. They are added to the saved file
@@ -359,7 +386,11 @@ def check_resumable(
         return default is not missing and default == OmegaConf.select(config, key)
 
     quiet = {  # differences that do not change what the run does
-        kind: [k for k in keys if k in LOCATION_KEYS or (unread is not None and unread(k))]
+        kind: [
+            k
+            for k in keys
+            if k in LOCATION_KEYS or is_check_key(k) or (unread is not None and unread(k))
+        ]
         for kind, keys in diffs.items()
     }
     added = [k for k in diffs["added"] if k not in quiet["added"]]

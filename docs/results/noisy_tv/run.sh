@@ -20,7 +20,7 @@ cd "$OUT"
 # stops the script before any run, unless EXPECT_PROBE is set (another hash, or "" for none).
 EXPECT_PROBE=${EXPECT_PROBE-f2a1be633658f26015ab90467ec243531d75f1e69e55ddbf5f83a1c339075807}
 if [ -n "$EXPECT_PROBE" ]; then
-  $CL probe make env=push_blocks env.distractor=teleport probe.expect_hash=$EXPECT_PROBE
+  $CL probe make env=push_blocks env.distractor=teleport probe.expect_hash="$EXPECT_PROBE"
 elif ! made=$($CL probe make env=push_blocks env.distractor=teleport 2>&1); then
   grep -q "holds a complete probe set" <<< "$made" || { echo "$made" >&2; exit 1; }
 fi

@@ -45,7 +45,7 @@ declare -A COMMITTED_PROBE=(
 )
 EXPECT_PROBE=${EXPECT_PROBE-${COMMITTED_PROBE[$ENV]:-}}
 if [ -n "$EXPECT_PROBE" ]; then
-  $CL probe make env=$ENV probe.expect_hash=$EXPECT_PROBE
+  $CL probe make env=$ENV probe.expect_hash="$EXPECT_PROBE"
 elif ! made=$($CL probe make env=$ENV 2>&1); then  # no check: a complete set is kept
   grep -q "holds a complete probe set" <<< "$made" || { echo "$made" >&2; exit 1; }
 fi

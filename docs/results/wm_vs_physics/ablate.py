@@ -102,11 +102,11 @@ def main() -> None:
             for part, pre in (("whole", ""), ("reach", "reach/"), ("beyond", "beyond/"))
         }
         roll = round(m.get("probe/rollout/impact_seq/final_vs_cv", float("nan")), 2)
-        fit = f" train {json.dumps(train_fit(model, data, layout, dt, a.train_eval))}"
-        print(
-            update, f"{time.time() - start:.0f}s", json.dumps(row), "rollout", roll,
-            fit if a.train_eval else "", flush=True,
-        )  # fmt: skip
+        fit = ""
+        if a.train_eval:
+            fit = f" train {json.dumps(train_fit(model, data, layout, dt, a.train_eval))}"
+        took = f"{time.time() - start:.0f}s"
+        print(update, took, json.dumps(row), "rollout", roll, fit, flush=True)
 
 
 def train_fit(model, data, layout, dt: float, n: int) -> dict[str, float]:  # noqa: ANN001
