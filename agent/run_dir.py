@@ -434,7 +434,8 @@ def check_resumable(
         notes.append(f"settings newer than the run, at their defaults{written}: {newer}")
     if ignored := sorted(k for keys in quiet.values() for k in keys):
         notes.append(
-            "settings that do not change this run (never read, or where the folder lies), "
+            "settings that do not change this run (never read, checks of its inputs, or where "
+            "the folder lies), "
             f"differing: {ignored}"
         )
     print(

@@ -11,11 +11,12 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from agent.compare import CompareConfig, plan_runs
+from agent.compare import CompareConfig, identity, plan_runs
 from agent.config import RunConfig
 from agent.config.load import load_config
 from agent.resume_rules import run_defaults, unread_settings
-from agent.run_dir import RunConfigChanged, RunDirError, open_run_dir
+from agent.run import run_dir_of
+from agent.run_dir import RunConfigChanged, RunDirError, config_hash, open_run_dir
 
 
 def start(tmp_path: Path, *overrides: str) -> Path:
@@ -255,3 +256,32 @@ def test_a_moved_folder_resumes_without_reading_run_json(tmp_path: Path) -> None
     run_dir = start(tmp_path, "source=active", "out_dir=/somewhere/else")
     (run_dir / "run.json").write_text("{")
     assert reopen(tmp_path, "source=active", f"out_dir={tmp_path}")[1]
+
+
+def test_a_check_of_the_inputs_neither_names_a_run_nor_blocks_its_resume(
+    tmp_path: Path,
+) -> None:
+    """``probe.expect_hash`` checks the probe set and sets nothing: adding, changing or
+    dropping it resumes the run, it does not move the default run folder (nor a compare's),
+    and a saved config from before the key existed hashes as it did."""
+    run_dir = start(tmp_path, "source=active")
+    saved = (run_dir / "config.yaml").read_text()
+    assert reopen(tmp_path, "source=active", "probe.expect_hash=abcdef12")[1]
+    assert reopen(tmp_path, "source=active", "probe.expect_hash=0123456789")[1]
+    assert (run_dir / "config.yaml").read_text() == saved
+    with pytest.raises(RunConfigChanged, match="probe.seed"):  # a real setting still counts
+        reopen(tmp_path, "source=active", "probe.expect_hash=abcdef12", "probe.seed=5")
+    plain, pinned = (load_config("run", RunConfig, o) for o in ([], ["probe.expect_hash=abcdef12"]))
+    assert run_dir_of(*plain) == run_dir_of(*pinned)
+    without_key = OmegaConf.create(OmegaConf.to_container(plain[1]))
+    del without_key.probe["expect_hash"]  # the config as it was before the key existed
+    assert config_hash(without_key) == config_hash(plain[1])
+    assert run_dir_of(*plain) != run_dir_of(*load_config("run", RunConfig, ["probe.seed=5"]))
+    fields = OmegaConf.to_container(OmegaConf.structured(CompareConfig))
+    base = OmegaConf.create({**fields, "run_overrides": ["experiment=debug"]})  # as the CLI
+    checked = OmegaConf.merge(
+        base, {"run_overrides": ["experiment=debug", "probe.expect_hash=abcdef12"]}
+    )
+    assert config_hash(identity(checked)) == config_hash(identity(base))
+    other = OmegaConf.merge(base, {"run_overrides": ["experiment=debug", "probe.seed=5"]})
+    assert config_hash(identity(other)) != config_hash(identity(base))

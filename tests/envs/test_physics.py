@@ -215,3 +215,16 @@ def test_expect_hash_keeps_the_expected_probe_set_and_refuses_any_other(tmp_path
         with pytest.raises(ProbeMismatch, match=f"probe.expect_hash={wrong_hash}"):
             call(wrong, env, scene)
     assert load_probe_set(made.path).content_hash == made.content_hash  # left as it was
+    # Kept only for the scene it was made for (the content hash covers the data alone).
+    soft_env = EnvConfig(physics=PhysicsConfig(solref_timeconst=0.05))
+    pinned = ProbeSetConfig(path=str(made.path), min_per_regime=5, seq_len=5,
+                            expect_hash=made.content_hash)  # fmt: skip
+    with pytest.raises(ProbeMismatch, match="scene hash"):
+        build_probe_set_command(pinned, soft_env, make_env(soft_env).unwrapped)
+    # A set built here with another hash than expected: refused, and left on disk as built.
+    elsewhere = ProbeSetConfig(root=str(tmp_path / "b"), min_per_regime=5, seq_len=5,
+                               expect_hash=wrong_hash)  # fmt: skip
+    with pytest.raises(ProbeMismatch, match=f"probe.expect_hash={wrong_hash}"):
+        build_probe_set_command(elsewhere, env, scene)
+    built = load_probe_set(probe_path(elsewhere, env, scene))
+    assert built.content_hash == made.content_hash  # the same collection, another folder
