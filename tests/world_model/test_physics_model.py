@@ -321,6 +321,26 @@ def test_box_separation_is_symmetric_and_finite_for_parallel_edges(separation) -
     assert b.item() == pytest.approx(a.item()) and torch.allclose(na, -nb)
 
 
+@pytest.mark.parametrize("separation", [box_separation, box_separation_local])
+@pytest.mark.parametrize(("turn_r", "turn_s"), [(0.0, 0.0), (17.0, 63.0)])
+def test_box_separation_has_finite_gradients_for_parallel_edges(
+    separation, turn_r: float, turn_s: float
+) -> None:
+    """Boxes turned about z only (every resting block) have parallel edge pairs whose cross
+    product vanishes; when the features are differentiated (multi-step training rolls the
+    model's own predictions through them) every gradient must stay finite. The receiver-frame
+    test gave NaN here (sqrt's infinite slope at 0 times a masked zero)."""
+    dp = torch.tensor([0.1, 0.02, 0.0], requires_grad=True)
+    rot_r = _rot_z(turn_r).clone().requires_grad_(True)
+    rot_s = _rot_z(turn_s).clone().requires_grad_(True)
+    half = torch.full((3,), 0.03)
+    sep, normal = separation(dp, rot_r, rot_s, half, half)
+    (sep.sum() + normal.sum()).backward()
+    for grad in (dp.grad, rot_r.grad, rot_s.grad):
+        assert grad is not None and torch.isfinite(grad).all()
+    assert dp.grad.abs().sum() > 0  # the separation does depend on where the boxes are
+
+
 def test_box_separation_local_equals_the_world_frame_reference() -> None:
     """The receiver-frame test (``fast_separation``) gives the reference's separation and axis
     on 20,000 random pairs: free orientations, level boxes (every edge pair parallel), one box

@@ -135,7 +135,11 @@ def box_separation_local(
         + es.roll(-1, -1) * ac.roll(-2, -1)
         + es.roll(-2, -1) * ac.roll(-1, -1)
     )
-    norm = torch.sqrt(c1 * c1 + c2 * c2)
+    # Clamped inside the root: for parallel axes (every yaw-only pair of boxes) the length is
+    # exactly 0, where sqrt's gradient is infinite and would turn the masked branch's zero
+    # gradient into NaN when the features are differentiated (multi-step training). Lengths
+    # below 1e-3 are masked, so the value is unchanged.
+    norm = torch.sqrt((c1 * c1 + c2 * c2).clamp(min=1e-12))
     sep_e = torch.where(norm > 1e-3, (proj - h) / norm.clamp(min=1e-6), -torch.inf)
     sep = torch.cat([sep_a.squeeze(-1), sep_b.squeeze(-2), sep_e.flatten(-2)], -1)
     best, idx = sep.max(dim=-1, keepdim=True)
