@@ -5,8 +5,9 @@
 # agent teaches it"), then `contactlab train-model` for each model x dataset x seed, and
 # summarize.py. Run from the repository root after .ci/setup. Resumable: re-running skips
 # finished datasets and continues unfinished trainings from their checkpoints.
-#   SCENES, SEEDS, DATASETS, MODELS, OLD_MODELS, UPDATES, BATCH, JOBS, OUT, RUNS and
-#   SUMMARY_OUT (where summarize.py writes; default: next to this script) override
+#   SCENES, SEEDS, DATASETS, MODELS, OLD_MODELS, UPDATES, BATCH, JOBS, OUT, RUNS,
+#   SUMMARY_OUT (where summarize.py writes; default: next to this script) and SUMMARY_MODEL
+#   (whose goals its "headline" holds; default graph_contact) override
 #   the defaults below (e.g. SEEDS="1 2" MODELS=graph_contact OLD_MODELS="" DATASETS=probe-100000
 #   adds two seeds of the default model on the 100k set and nothing else).
 set -euo pipefail
@@ -93,6 +94,7 @@ for scene in $SCENES; do
   for model in $OLD_MODELS; do jobs+=("$scene $model probe-100000 $first"); done
   printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -L 1 bash -c 'train "$@"' _ || status=1
 done
-.venv/bin/python "$HERE/summarize.py" "$RUNS" --out "${SUMMARY_OUT:-$HERE}"
+.venv/bin/python "$HERE/summarize.py" "$RUNS" --out "${SUMMARY_OUT:-$HERE}" \
+  --model "${SUMMARY_MODEL:-graph_contact}"
 [ "$status" = 0 ] || echo "some trainings failed: see $RUNS/*.log" >&2
 exit "$status"
