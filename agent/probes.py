@@ -21,6 +21,7 @@ from world_model.dataset import META_FILE, DatasetError, DatasetMeta
 from world_model.probe import (
     ProbeMismatch,
     ProbeSet,
+    check_probe_scene,
     load_probe_set,
     remove_partial_probe_sets,
     save_probe_set,
@@ -134,8 +135,17 @@ def ensure_probe_set(probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneE
         if not path.exists():
             print(f"probe set {path} not found: building it (seed {probe.seed}) ...")
             make_probe_set(probe, env, scene, path)
+    return _checked(load_probe_set(path), probe, env, scene)
+
+
+def _checked(
+    loaded: ProbeSet, probe: ProbeSetConfig, env: EnvConfig, scene: ContactSceneEnv
+) -> ProbeSet:
+    """``loaded``, once it is known to fit the run: made for ``scene``, labelled with
+    ``env.labels``, and with ``probe.expect_hash`` when that is set (``ProbeMismatch``
+    otherwise)."""
     env_id = scene.spec.id if scene.spec is not None else None
-    loaded = load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
+    check_probe_scene(loaded.path, loaded.data.meta, env_id, scene.scene_hash)
     check_probe_labels(loaded, env)
     check_probe_hash(loaded, probe)
     return loaded
@@ -173,11 +183,7 @@ def build_probe_set_command(
                         f"{path} exists and holds a complete probe set: remove it first, set "
                         "probe.path=..., or give its hash as probe.expect_hash to keep it"
                     )
-                env_id = scene.spec.id if scene.spec is not None else None
-                existing = load_probe_set(path, env_id=env_id, scene_hash=scene.scene_hash)
-                check_probe_labels(existing, env)
-                check_probe_hash(existing, probe)
-                return existing, True
+                return _checked(existing, probe, env, scene), True
         built = make_probe_set(probe, env, scene, path)
     check_probe_hash(built, probe)
     return built, False

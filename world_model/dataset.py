@@ -22,7 +22,7 @@ import json
 import os
 import re
 import zipfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,19 @@ class Transitions:
 
     def __len__(self) -> int:
         return int(self.obs.shape[0])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-row fields by name (``action`` left out where the data has none)."""
+        return {
+            f.name: value
+            for f in fields(self)
+            if f.name != "meta" and (value := getattr(self, f.name)) is not None
+        }
+
+    def head(self, n: int) -> Transitions:
+        """The first ``n`` rows: every per-row field cut, the same ``meta``."""
+        rows: dict[str, Any] = {k: v[:n] for k, v in self.arrays().items()}
+        return replace(self, **rows)
 
 
 def _identity(key: str, value: Any) -> Any:

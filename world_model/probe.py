@@ -171,6 +171,21 @@ def content_hash(path: str | Path) -> str:
     return hashlib.sha256(digests.encode()).hexdigest()
 
 
+def check_probe_scene(
+    path: Path, meta: DatasetMeta, env_id: str | None, scene_hash: str | None
+) -> None:
+    """Raise :class:`ProbeMismatch` when the probe set at ``path`` (its ``meta``) was made for
+    another scene than ``env_id`` / ``scene_hash`` (``None``: not checked)."""
+    if env_id is not None and meta.env_id != env_id:
+        raise ProbeMismatch(f"{path}: probe set was made for {meta.env_id}, not {env_id}")
+    if scene_hash is not None and meta.mjcf_sha256 != scene_hash:
+        raise ProbeMismatch(
+            f"{path}: probe set was made for another version of {meta.env_id} (scene hash "
+            f"{meta.mjcf_sha256[:12]}, the env now has {scene_hash[:12]}). Rebuild it with "
+            "`contactlab probe make` (into a new folder) or point probe.path at a matching one."
+        )
+
+
 def load_probe_set(
     path: str | Path, env_id: str | None = None, scene_hash: str | None = None
 ) -> ProbeSet:
@@ -186,14 +201,7 @@ def load_probe_set(
     meta = data.meta
     if meta.kind != "probe":
         raise DatasetError(f"{path}: dataset kind is {meta.kind!r}, not 'probe'")
-    if env_id is not None and meta.env_id != env_id:
-        raise ProbeMismatch(f"{path}: probe set was made for {meta.env_id}, not {env_id}")
-    if scene_hash is not None and meta.mjcf_sha256 != scene_hash:
-        raise ProbeMismatch(
-            f"{path}: probe set was made for another version of {meta.env_id} (scene hash "
-            f"{meta.mjcf_sha256[:12]}, the env now has {scene_hash[:12]}). Rebuild it with "
-            "`contactlab probe make` (into a new folder) or point probe.path at a matching one."
-        )
+    check_probe_scene(path, meta, env_id, scene_hash)
     seq_len = int(meta.extra.get("seq_len", 0))
     if seq_len < 1 or len(data) % seq_len:
         raise DatasetError(

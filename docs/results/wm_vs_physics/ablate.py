@@ -19,7 +19,6 @@ ratios on the first ``N`` training transitions (does the model fit its own data?
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 
@@ -62,13 +61,8 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
     data, probe = load_dataset(a.data), load_probe_set(a.probe)
-    if a.subset:  # every per-row field cut to its first N rows
-        cut = {
-            f.name: getattr(data, f.name)[: a.subset]
-            for f in dataclasses.fields(data)
-            if f.name != "meta" and getattr(data, f.name) is not None
-        }
-        data = dataclasses.replace(data, **cut)
+    if a.subset:
+        data = data.head(a.subset)
     # The scene's own layout (with the entity extents datasets saved before them lack) and
     # step length; the data must have been recorded on that scene.
     env = gym.make(data.meta.env_id)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 from world_model.dataset import DatasetError
@@ -42,11 +41,7 @@ def main() -> None:
     rows = sequences * probe.seq_len
     if rows > len(probe.data):
         raise SystemExit(f"{src}: {len(probe.data) // probe.seq_len} sequences, not {sequences}")
-    arrays = {
-        f.name: getattr(probe.data, f.name)[:rows]
-        for f in fields(probe.data)
-        if f.name != "meta" and getattr(probe.data, f.name) is not None
-    }
+    arrays = probe.data.head(rows).arrays()
     digest = save_probe_set(dst, arrays, probe.data.meta, probe.seq_len)
     if digest != expected:
         shutil.rmtree(dst)
