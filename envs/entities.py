@@ -152,6 +152,7 @@ def _entity(model: mujoco.MjModel, body: int, kind: str) -> Entity:
         body,
         (float(model.body_subtreemass[body]), size, friction),
         body_extents(model, geoms),
+        body_shape(model, geoms),
     )
 
 
@@ -172,6 +173,33 @@ def body_extents(model: mujoco.MjModel, geoms: np.ndarray) -> tuple[float, float
         corners = (_CORNERS * size + centre) @ rot.reshape(3, 3).T + model.geom_pos[g]
         half = np.maximum(half, np.abs(corners).max(axis=0))
     return (float(half[0]), float(half[1]), float(half[2]))
+
+
+def body_shape(
+    model: mujoco.MjModel, geoms: np.ndarray
+) -> tuple[float, float, float, float, float] | None:
+    """The body's one collision geom as :attr:`envs.layout.Entity.shape` describes it: a box,
+    sphere, capsule or cylinder centred on the body origin (a sphere in any orientation, the
+    others with their axes along the body's). ``None`` for anything else: several geoms (or
+    one plus visual-only geoms), an offset or turned geom, another geom type."""
+    solid = [g for g in geoms if model.geom_contype[g] or model.geom_conaffinity[g]]
+    if len(solid) != 1:
+        return None
+    g = int(solid[0])
+    kind, size = int(model.geom_type[g]), model.geom_size[g]
+    if np.abs(model.geom_pos[g]).max() > 1e-9:
+        return None
+    if kind == int(mujoco.mjtGeom.mjGEOM_SPHERE):
+        return (0.0, 0.0, 0.0, float(size[0]), 0.0)
+    if np.abs(np.abs(model.geom_quat[g][0]) - 1.0) > 1e-9:  # turned against the body frame
+        return None
+    if kind == int(mujoco.mjtGeom.mjGEOM_BOX):
+        return (float(size[0]), float(size[1]), float(size[2]), 0.0, 0.0)
+    if kind == int(mujoco.mjtGeom.mjGEOM_CAPSULE):
+        return (0.0, 0.0, float(size[1]), float(size[0]), 0.0)
+    if kind == int(mujoco.mjtGeom.mjGEOM_CYLINDER):
+        return (0.0, 0.0, float(size[1]), 0.0, float(size[0]))
+    return None
 
 
 def ground_height(model: mujoco.MjModel, support_geoms: np.ndarray) -> float | None:

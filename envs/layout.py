@@ -47,6 +47,13 @@ class Entity:
             that holds all its geoms (shape-aware contact features use it); ``None`` in layouts
             saved before it existed, where :meth:`EntityLayout.extents_array` falls back to the
             bounding sphere.
+        shape: the body's geom as a convex shape in the body frame, ``(c_x, c_y, c_z, rho,
+            r_disk)``: the Minkowski sum of a box of half-sizes ``c``, a ball of radius ``rho``
+            and a disk of radius ``r_disk`` in the body's xy plane (a box ``(sx, sy, sz, 0, 0)``,
+            a sphere ``(0, 0, 0, r, 0)``, a capsule ``(0, 0, h, r, 0)``, a cylinder ``(0, 0, h,
+            0, r)``); ``None`` where the body is not one such geom centred on its origin (then
+            :meth:`EntityLayout.shapes_array` gives the box of ``extents``). Derived from the
+            model each time a scene is built: neither saved nor compared.
     """
 
     name: str
@@ -54,6 +61,7 @@ class Entity:
     body_id: int
     props: tuple[float, float, float] = (0.0, 0.0, 0.0)
     extents: tuple[float, float, float] | None = None
+    shape: tuple[float, float, float, float, float] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in ENTITY_KINDS:
@@ -109,6 +117,16 @@ class EntityLayout:
             [e.extents if e.extents is not None else (e.props[1],) * 3 for e in self.entities],
             dtype=np.float32,
         ).reshape(-1, 3)
+
+    def shapes_array(self) -> np.ndarray:
+        """Convex shapes ``(n_entities, 5)`` as :attr:`Entity.shape` describes them; an entity
+        without one is the box of its :meth:`extents_array`."""
+        ext = self.extents_array()
+        rows = [
+            e.shape if e.shape is not None else (*ext[i], 0.0, 0.0)
+            for i, e in enumerate(self.entities)
+        ]
+        return np.array(rows, dtype=np.float32).reshape(-1, 5)
 
     def split(self, obs: np.ndarray) -> np.ndarray:
         """Reshape ``(..., obs_dim)`` observations to ``(..., n_entities, feature_dim)``."""

@@ -80,6 +80,14 @@ class WorldModelConfig:
             contact within the step moves the body by the time of the change, which the
             additive correction alone must learn as a product of velocity change and timing.
             (docs/world_model.md, "Fifth round").
+        geom_shapes: graph, with ``shape_features`` or ``contact_features``: measure those
+            features on each body's geom shape (``EntityLayout.shapes_array``: a sphere, an
+            upright cylinder or capsule, a box) instead of its bounding box, with
+            :func:`~world_model.models.graph_physics.shape_separation`'s 18 axes (the boxes'
+            15, the centre line and the axes from each box's point nearest the other's centre).
+            A cylinder's bounding box reaches 41% further along its diagonals and a sphere's
+            73%, so without it the separation and contact normal of a pusher or a ball beside
+            a turned block are off by millimetres. (docs/world_model.md, "Seventh round").
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
             over this many updates, then stays there (the schedule follows the trainer's update
             count, so a resumed run continues it). 0: constant ``lr``.
@@ -114,6 +122,7 @@ class WorldModelConfig:
     contact_features: bool = False
     fast_separation: bool = False
     switch_time: bool = False
+    geom_shapes: bool = False
     huber: float = 0.0
     lr_decay_updates: int = 0
     max_nonfinite: int = 5

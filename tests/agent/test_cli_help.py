@@ -129,6 +129,9 @@ def test_the_default_world_model_is_the_graph_model_with_contact_features() -> N
     switch, _ = load_config("run", RunConfig, ["world_model=graph_switch"])
     candidate = dataclasses.replace(wm, switch_time=True, input_noise=0.1, fast_separation=True)
     assert candidate == switch.world_model
+    # graph_geom: graph_switch with the features measured on the geoms' shapes
+    geom, _ = load_config("run", RunConfig, ["world_model=graph_geom"])
+    assert dataclasses.replace(candidate, geom_shapes=True) == geom.world_model
 
 
 def test_flags_may_stand_anywhere_among_the_overrides(

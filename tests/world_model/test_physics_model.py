@@ -27,6 +27,8 @@ from world_model.models.graph_physics import (
     box_separation_local,
     integrate_quat,
     quat_to_matrix,
+    shape_separation,
+    shape_support_point,
 )
 from world_model.probe import vs_cv
 from world_model.replay import Replay
@@ -104,6 +106,7 @@ def test_reach_mask_and_ratios() -> None:
         {"shape_features": True, "huber": 1.0},
         {"shape_features": True, "contact_features": True},
         {"shape_features": True, "contact_features": True, "switch_time": True},
+        {"shape_features": True, "contact_features": True, "geom_shapes": True},
     ],
 )
 def test_graph_model_with_zero_output_is_constant_velocity(options: dict) -> None:
@@ -382,6 +385,150 @@ def test_box_separation_local_equals_the_world_frame_reference() -> None:
     torch.testing.assert_close(axis_l.norm(dim=-1), torch.ones(4 * n))
 
 
+_BOX = (0.03, 0.03, 0.03, 0.0, 0.0)  # a cube of half-size 0.03
+_CYL = (0.0, 0.0, 0.02, 0.0, 0.025)  # PushBlocks' pusher: radius 0.025, half-height 0.02
+_BALL = (0.0, 0.0, 0.0, 0.025, 0.0)
+
+
+def _box_point_gap(dp: torch.Tensor, turn: float, radius: float) -> float:
+    """Distance from a cube (half 0.03, turned about z) to a ball or an upright cylinder of
+    ``radius`` level with it, by hand: the centre clamped into the cube, minus the radius."""
+    local = _rot_z(turn).T @ dp
+    return float((local - local.clamp(-0.03, 0.03)).norm()) - radius
+
+
+@pytest.mark.parametrize("turn", [0.0, 17.0, 45.0])
+@pytest.mark.parametrize(
+    "dp", [(0.08, 0.0, 0.0), (0.06, 0.06, 0.0), (0.045, 0.05, 0.0), (-0.02, 0.07, 0.0)]
+)
+@pytest.mark.parametrize("other", [_CYL, _BALL])
+def test_shape_separation_is_exact_for_a_cylinder_or_ball_beside_a_turned_box(
+    turn: float, dp: tuple[float, ...], other: tuple[float, ...]
+) -> None:
+    """Beside a face, an edge or a corner of a box turned about z, the distance to an upright
+    cylinder or a ball, by hand (the box test alone is off by up to 41% of the cylinder's
+    radius along its bounding box's diagonal); the normal points from the box to the other."""
+    d = torch.tensor(dp)
+    sep, normal = shape_separation(
+        d, _rot_z(turn), torch.eye(3), torch.tensor(_BOX), torch.tensor(other)
+    )
+    assert sep.item() == pytest.approx(_box_point_gap(d, turn, 0.025), abs=1e-6)
+    assert normal.norm().item() == pytest.approx(1.0) and (normal @ d).item() > 0
+    back, normal_back = shape_separation(
+        -d, torch.eye(3), _rot_z(turn), torch.tensor(other), torch.tensor(_BOX)
+    )
+    assert back.item() == pytest.approx(sep.item(), abs=1e-6)
+    torch.testing.assert_close(normal_back, -normal, atol=1e-5, rtol=0)
+
+
+def test_shape_separation_of_spheres_is_the_centre_distance_minus_the_radii() -> None:
+    gen = torch.Generator().manual_seed(0)
+    dp = torch.randn(500, 3, generator=gen) * 0.06
+    rot = quat_to_matrix(
+        torch.nn.functional.normalize(torch.randn(2, 500, 4, generator=gen), dim=-1)
+    )
+    ball = torch.tensor(_BALL)
+    sep, normal = shape_separation(dp, rot[0], rot[1], ball, ball)
+    dist = dp.norm(dim=-1, keepdim=True)
+    torch.testing.assert_close(sep, dist - 0.05, atol=1e-6, rtol=0)
+    torch.testing.assert_close(normal, dp / dist, atol=1e-5, rtol=0)
+
+
+def test_shape_separation_of_boxes_tightens_the_box_test_and_keeps_gradients_finite() -> None:
+    """Boxes as shapes: never below the 15-axis test (more axes, each a lower bound of the
+    distance), equal where that one is exact (level boxes side by side), and finite gradients
+    for yaw-only pairs (parallel edges)."""
+    gen = torch.Generator().manual_seed(1)
+    n = 2000
+    q = torch.nn.functional.normalize(torch.randn(2, n, 4, generator=gen), dim=-1)
+    rot_r, rot_s = quat_to_matrix(q[0]), quat_to_matrix(q[1])
+    dp = torch.randn(n, 3, generator=gen) * 0.08
+    ext_r = torch.rand(n, 3, generator=gen) * 0.05 + 0.005
+    ext_s = torch.rand(n, 3, generator=gen) * 0.05 + 0.005
+    zeros = torch.zeros(n, 2)
+    box, _ = box_separation(dp, rot_r, rot_s, ext_r, ext_s)
+    shape, _ = shape_separation(
+        dp, rot_r, rot_s, torch.cat([ext_r, zeros], -1), torch.cat([ext_s, zeros], -1)
+    )
+    assert (shape >= box - 1e-6).all() and (shape > box + 1e-3).any()
+    dp = torch.tensor([0.1, 0.02, 0.0], requires_grad=True)
+    rot = _rot_z(30.0).clone().requires_grad_(True)
+    sep, normal = shape_separation(dp, torch.eye(3), rot, torch.tensor(_BOX), torch.tensor(_BOX))
+    assert sep.item() == pytest.approx(
+        box_separation(dp, torch.eye(3), rot, torch.full((3,), 0.03), torch.full((3,), 0.03))[
+            0
+        ].item()
+    )
+    (sep.sum() + normal.sum()).backward()
+    assert torch.isfinite(dp.grad).all() and torch.isfinite(rot.grad).all()
+
+
+def test_shape_support_point_is_the_lowest_point_and_the_lever() -> None:
+    down = torch.tensor([0.0, 0.0, -1.0])
+    np.testing.assert_allclose(shape_support_point(down, torch.tensor(_BOX)), [0, 0, -0.03])
+    np.testing.assert_allclose(shape_support_point(down, torch.tensor(_CYL)), [0, 0, -0.02])
+    tilted = torch.tensor([0.6, 0.0, -0.8])  # a tilted cylinder's lowest point is on its rim
+    np.testing.assert_allclose(
+        shape_support_point(tilted, torch.tensor(_CYL)), [0.025, 0, -0.02], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        shape_support_point(tilted, torch.tensor(_BALL)), [0.015, 0, -0.02], atol=1e-6
+    )
+
+
+def test_geom_shapes_change_nothing_for_boxes_and_follow_a_spinning_ball() -> None:
+    """With ``geom_shapes`` a layout of boxes gets its box features (the shapes are the
+    extents); a ball's lowest point no longer turns with it: its height feature is the same
+    for any orientation, where the bounding cube's corner moves with the spin."""
+    dt = 0.02
+    ref, geom = _box_models(
+        {"shape_features": True, "contact_features": True}, {"geom_shapes": True}, dt
+    )
+    geom.load_state_dict(ref.state_dict())
+    gen = np.random.default_rng(0)
+    obs = np.zeros((16, 2, 13), np.float32)
+    obs[:, 1, 0] = gen.uniform(-0.2, 0.2, 16)  # level boxes side by side along x (face to
+    obs[:, 1, 1] = gen.uniform(-0.01, 0.01, 16)  # face: the box test is exact there)
+    obs[:, :, 2] = gen.uniform(0.0, 0.005, (16, 2))
+    obs[:, :, 3] = 1.0
+    obs[:, :, 7:13] = gen.normal(0, 0.5, (16, 2, 6))
+    x = torch.from_numpy(obs.reshape(1, 16, -1))
+    for a, b in zip(
+        ref._graph_inputs(x, x.new_zeros(1, 16, 0)),
+        geom._graph_inputs(x, x.new_zeros(1, 16, 0)),
+        strict=True,
+    ):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-4)
+    balls = EntityLayout(
+        entities=tuple(
+            Entity(n, "object", i + 1, (0.17, 0.025, 0.05), (0.025,) * 3, _BALL)
+            for i, n in enumerate("ab")
+        )
+    )
+    cfg = WorldModelConfig(
+        kind="graph",
+        hidden=8,
+        entity_latent_dim=8,
+        n_members=1,
+        depth=1,
+        shape_features=True,
+        contact_features=True,
+    )
+    heights = {}
+    for on in (False, True):
+        model = build_model(WorldModelConfig(**{**cfg.__dict__, "geom_shapes": on}), balls, 0, dt)
+        q = np.stack([[1.0, 0, 0, 0], [np.cos(0.4), np.sin(0.4), 0, 0]])
+        obs = np.zeros((2, 2, 13), np.float32)
+        obs[:, :, 2] = 0.025
+        obs[:, :, 3:7] = q[:, None]
+        obs[:, 1, 0] = 0.2
+        x = torch.from_numpy(obs.reshape(1, 2, -1))
+        nodes, _ = model._graph_inputs(x, x.new_zeros(1, 2, 0))
+        heights[on] = nodes[0, :, 0, -2].numpy() * model.length  # height after the step
+    assert heights[True] == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert abs(heights[False][1] - heights[False][0]) > 1e-3
+
+
 def test_fast_separation_gives_the_same_contact_features() -> None:
     """``world_model.fast_separation`` changes how the features are computed, not what they
     are: the graph_contact model's inputs agree with the reference's on PushBlocks-like boxes."""
@@ -472,6 +619,37 @@ def test_scene_extents_come_from_the_geoms() -> None:
     body = m.body("b").id
     got = body_extents(m, np.flatnonzero(m.geom_bodyid == body))
     assert got == pytest.approx((0.22, 0.1, 0.11))
+
+
+def test_scene_shapes_come_from_the_geoms() -> None:
+    """PushBlocks' pusher is an upright cylinder, its blocks boxes; a ball, a capsule; an
+    offset geom, a turned box, two geoms: no shape (the box of the extents instead)."""
+    import mujoco
+
+    from envs.entities import body_shape
+    from envs.push_blocks import PushBlocksEnv
+
+    env = PushBlocksEnv()
+    layout = env.layout
+    env.close()
+    shapes = {e.name: e.shape for e in layout.entities}
+    assert shapes["pusher"] == pytest.approx(_CYL)
+    assert shapes["block_d"] == pytest.approx((0.06, 0.03, 0.03, 0.0, 0.0))
+    np.testing.assert_allclose(layout.shapes_array()[0], _CYL, atol=1e-7)
+    assert EntityLayout.from_dict(layout.to_dict()) == layout  # shapes: neither saved nor compared
+    bodies = {
+        "ball": '<geom type="sphere" size="0.02" euler="10 20 30"/>',
+        "capsule": '<geom type="capsule" size="0.01 0.05"/>',
+        "offset": '<geom type="sphere" size="0.02" pos="0 0 0.1"/>',
+        "turned": '<geom type="box" size="0.1 0.02 0.03" euler="0 0 90"/>',
+        "two": '<geom type="box" size="0.1 0.02 0.03"/><geom type="sphere" size="0.01"/>',
+    }
+    xml = "".join(f'<body name="{k}"><freejoint/>{v}</body>' for k, v in bodies.items())
+    m = mujoco.MjModel.from_xml_string(f"<mujoco><worldbody>{xml}</worldbody></mujoco>")
+    got = {k: body_shape(m, np.flatnonzero(m.geom_bodyid == m.body(k).id)) for k in bodies}
+    assert got["ball"] == pytest.approx((0, 0, 0, 0.02, 0))
+    assert got["capsule"] == pytest.approx((0, 0, 0.05, 0.01, 0))
+    assert got["offset"] is None and got["turned"] is None and got["two"] is None
 
 
 def test_huber_loss_is_squared_error_near_zero_and_smaller_far_out() -> None:

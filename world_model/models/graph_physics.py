@@ -156,6 +156,94 @@ def box_separation_local(
     return best, axis * sign
 
 
+def _safe_norm(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+    """Euclidean norm with a finite gradient at 0 (the square clamped inside the root)."""
+    return torch.sqrt((x * x).sum(dim, keepdim=keepdim).clamp(min=1e-12))
+
+
+def shape_support(u: Tensor, shape: Tensor) -> Tensor:
+    """Support ``h(u) = max_x u . x`` of convex shapes (``EntityLayout.shapes_array``: a box
+    ``c`` plus a ball ``rho`` plus a disk ``r_disk`` in the xy plane) along unit directions
+    ``u (..., 3, K)`` given in the shape's own frame (``K`` directions as columns); ``shape
+    (..., 5)``. Returns ``(..., K)``."""
+    core, rho, disk = shape[..., :3, None], shape[..., 3:4], shape[..., 4:5]
+    return (u.abs() * core).sum(-2) + rho + disk * _safe_norm(u[..., :2, :], dim=-2)
+
+
+def shape_support_point(u: Tensor, shape: Tensor, sharpness: float = 20.0) -> Tensor:
+    """A smoothed support point of convex shapes along unit directions ``u (..., 3)`` in the
+    shape's frame (the box's corner by ``tanh`` of ``sharpness`` times the direction, so a
+    face gives its centre; the disk's rim likewise): ``(..., 3)`` in that frame."""
+    core, rho, disk = shape[..., :3], shape[..., 3:4], shape[..., 4:5]
+    xy = torch.cat([u[..., :2], torch.zeros_like(u[..., 2:])], dim=-1)
+    rim = xy * torch.tanh(sharpness * _safe_norm(xy, -1, True)) / _safe_norm(xy, -1, True)
+    return core * torch.tanh(sharpness * u) + rho * u + disk * rim
+
+
+def shape_separation(
+    dp: Tensor, rot_r: Tensor, rot_s: Tensor, shape_r: Tensor, shape_s: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Separating-axis distance between two convex shapes (:func:`shape_support`'s box + ball
+    + disk) and its axis, computed in ``r``'s frame: :func:`box_separation`'s 15 axes of the
+    two boxes, plus the centre line and, for each shape, the axis from its box's point nearest
+    the other's centre to that centre. The separation along any axis is a lower bound of the
+    distance; these 18 make it exact for two spheres, a sphere or upright cylinder beside a
+    box's face, edge or corner, and boxes whose closest features include a face.
+
+    Args:
+        dp: ``(..., 3)`` centre of ``s`` minus centre of ``r``, world frame.
+        rot_r, rot_s: ``(..., 3, 3)`` rotations (columns: the body axes in the world frame).
+        shape_r, shape_s: ``(..., 5)`` shapes (broadcastable).
+
+    Returns:
+        ``separation (..., 1)`` and the unit axis ``(..., 3)`` in the world frame, pointing
+        from ``r`` to ``s``.
+    """
+    rt = rot_r.transpose(-1, -2)
+    c = rt @ rot_s  # (..., 3, 3): s's axes as columns, in r's frame
+    t = (rt @ dp.unsqueeze(-1)).squeeze(-1)  # s's centre in r's frame
+    b0, b1, b2 = c[..., 0, :], c[..., 1, :], c[..., 2, :]
+    zero = torch.zeros_like(b0)
+    cross = torch.cat(  # e_i x b_j for i = 0, 1, 2 (3 columns each)
+        [
+            torch.stack([zero, -b2, b1], -2),
+            torch.stack([b2, zero, -b0], -2),
+            torch.stack([-b1, b0, zero], -2),
+        ],
+        dim=-1,
+    )  # (..., 3, 9)
+    cross_len = _safe_norm(cross, -2, True)
+    core_r = shape_r[..., :3].expand_as(t)
+    core_s = shape_s[..., :3].expand_as(t)
+    near_r = t - torch.maximum(torch.minimum(t, core_r), -core_r)  # r's box -> s's centre
+    ts = -(c.transpose(-1, -2) @ t.unsqueeze(-1)).squeeze(-1)  # r's centre in s's frame
+    near_s = c @ (ts - torch.maximum(torch.minimum(ts, core_s), -core_s)).unsqueeze(-1)
+    extra = torch.stack([t, near_r, near_s.squeeze(-1)], -1)  # (..., 3, 3)
+    extra_len = _safe_norm(extra, -2, True)
+    eye = torch.eye(3, dtype=dp.dtype, device=dp.device).expand_as(c)
+    axes = torch.cat(
+        [eye, c, cross / cross_len.clamp(min=1e-6), extra / extra_len.clamp(min=1e-9)], -1
+    )  # (..., 3, 18) unit axes in r's frame
+    proj = (t.unsqueeze(-1) * axes).sum(-2).abs()
+    h_r = shape_support(axes, shape_r)
+    h_s = shape_support(c.transpose(-1, -2) @ axes, shape_s)
+    sep = proj - h_r - h_s
+    valid = torch.cat(
+        [
+            torch.ones_like(sep[..., :6], dtype=torch.bool),
+            cross_len.squeeze(-2) > 1e-3,
+            extra_len.squeeze(-2) > 1e-6,
+        ],
+        -1,
+    )
+    sep = torch.where(valid, sep, torch.full_like(sep, -torch.inf))
+    best, idx = sep.max(dim=-1, keepdim=True)
+    axis = torch.gather(axes, -1, idx.unsqueeze(-2).expand(*axes.shape[:-1], 1))
+    axis = (rot_r @ axis).squeeze(-1)
+    sign = torch.where((axis * dp).sum(-1, keepdim=True) < 0, -1.0, 1.0)
+    return best, axis * sign
+
+
 def quat_to_matrix(q: Tensor) -> Tensor:
     """``(..., 4)`` unit quaternions (w, x, y, z) to ``(..., 3, 3)`` rotation matrices."""
     w, x, y, z = q.unbind(-1)
@@ -212,6 +300,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
     senders: Tensor
     radius: Tensor
     extents: Tensor
+    shapes: Tensor
 
     def __init__(
         self, cfg: WorldModelConfig, layout: EntityLayout, action_dim: int, dt: float
@@ -229,6 +318,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         self.register_buffer("radius", torch.from_numpy(layout.props_array()[:, 1].copy()))
         # Not saved: it derives from the layout (checkpoints from before it load as they are).
         self.register_buffer("extents", torch.from_numpy(layout.extents_array()), persistent=False)
+        self.register_buffer("shapes", torch.from_numpy(layout.shapes_array()), persistent=False)
         # Heights in the floor features are taken from the top of the scene's ground support.
         self.ground = float(layout.ground) if layout.ground is not None else 0.0
         sizes = layout.props_array()[:, 1]
@@ -331,15 +421,23 @@ class GraphPhysicsModel(LatentDynamicsModel):
         constant-velocity step (negative: a contact begins within it)."""
         ext, r, s, length = self.extents, self.receivers, self.senders, self.length
         rot, pos, vel, dp, local, dist = k.rot, k.pos, k.vel, k.dp, k.local, k.dist
-        half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
+        if self.cfg.geom_shapes:  # the support along each world axis (columns of R^T)
+            half = shape_support(rot.transpose(-1, -2), self.shapes)
+        else:
+            half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
         low = pos[..., 2:3] - half[..., 2:3] - self.ground
         low_next = low + vel[..., 2:3] * self.dt
         nodes = torch.cat([nodes, half / length, low / length, low_next / length], dim=-1)
         u_r = local / dist.clamp(min=1e-6)  # centre line in the receiver's frame
         u_s = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, s], dp) / dist.clamp(min=1e-6)
-        support = (u_r.abs() * ext[r]).sum(-1, keepdim=True) + (u_s.abs() * ext[s]).sum(
-            -1, keepdim=True
-        )
+        if self.cfg.geom_shapes:
+            support = shape_support(u_r.unsqueeze(-1), self.shapes[r]) + shape_support(
+                u_s.unsqueeze(-1), self.shapes[s]
+            )
+        else:
+            support = (u_r.abs() * ext[r]).sum(-1, keepdim=True) + (u_s.abs() * ext[s]).sum(
+                -1, keepdim=True
+            )
         box_gap = dist - support
         closing = -(k.dvel * dp).sum(-1, keepdim=True) / dist.clamp(min=1e-6) * self.dt
         edges = torch.cat(
@@ -367,8 +465,12 @@ class GraphPhysicsModel(LatentDynamicsModel):
         ext, r, s, length, dt = self.extents, self.receivers, self.senders, self.length, self.dt
         rot, pos, vel, ang, dp = k.rot, k.pos, k.vel, k.ang, k.dp
         # Floor: the lowest corner, smoothed over the sign so a level face gives its centre.
-        signs = torch.tanh(rot[..., 2, :] * 20.0)  # (M, N, E, 3): sign of each axis' z
-        corner = -(rot * (ext * signs).unsqueeze(-2)).sum(-1)  # (M, N, E, 3) world offset
+        if self.cfg.geom_shapes:  # the shape's support point along -z, in the world frame
+            low_local = shape_support_point(-rot[..., 2, :], self.shapes)
+            corner = (rot @ low_local.unsqueeze(-1)).squeeze(-1)
+        else:
+            signs = torch.tanh(rot[..., 2, :] * 20.0)  # (M, N, E, 3): sign of each axis' z
+            corner = -(rot * (ext * signs).unsqueeze(-2)).sum(-1)  # (M, N, E, 3) world offset
         corner_vel = vel + torch.linalg.cross(ang, corner, dim=-1)
         low = pos[..., 2:3] + corner[..., 2:3] - self.ground
         drop = corner_vel[..., 2:3] * dt
@@ -378,8 +480,12 @@ class GraphPhysicsModel(LatentDynamicsModel):
         nodes = torch.cat(
             [nodes, corner / length, drop / length, (low + drop) / length, toi_floor], dim=-1
         )
-        separation = box_separation_local if self.cfg.fast_separation else box_separation
-        sep, normal = separation(dp, rot[:, :, r], rot[:, :, s], ext[r], ext[s])
+        if self.cfg.geom_shapes:
+            shapes = self.shapes
+            sep, normal = shape_separation(dp, rot[:, :, r], rot[:, :, s], shapes[r], shapes[s])
+        else:
+            separation = box_separation_local if self.cfg.fast_separation else box_separation
+            sep, normal = separation(dp, rot[:, :, r], rot[:, :, s], ext[r], ext[s])
         sep = torch.maximum(sep, k.gap)
         normal_local = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, r], normal)
         closing = -(k.dvel * normal).sum(-1, keepdim=True) * dt
@@ -388,7 +494,10 @@ class GraphPhysicsModel(LatentDynamicsModel):
             (sep / closing.clamp(min=1e-9)).clamp(-1.0, _TOI_NONE),
             torch.full_like(sep, _TOI_NONE),
         )
-        lever = ext[r] * torch.tanh(normal_local * 20.0)
+        if self.cfg.geom_shapes:
+            lever = shape_support_point(normal_local, self.shapes[r])
+        else:
+            lever = ext[r] * torch.tanh(normal_local * 20.0)
         edges = torch.cat(
             [
                 edges,
