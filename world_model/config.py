@@ -88,6 +88,12 @@ class WorldModelConfig:
             A cylinder's bounding box reaches 41% further along its diagonals and a sphere's
             73%, so without it the separation and contact normal of a pusher or a ball beside
             a turned block are off by millimetres. (docs/world_model.md, "Seventh round").
+        inner_steps: graph: the network is applied this many times per env step, each time
+            on the state its previous application integrated, with every feature and the
+            integration over ``dt / inner_steps`` (a learned simulator with a finer step than
+            the env's: a contact that begins within the step is seen by the next inner step's
+            features). That many times the compute per step (docs/world_model.md, "Seventh
+            round"). 1: one application per env step.
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
             over this many updates, then stays there (the schedule follows the trainer's update
             count, so a resumed run continues it). 0: constant ``lr``.
@@ -123,6 +129,7 @@ class WorldModelConfig:
     fast_separation: bool = False
     switch_time: bool = False
     geom_shapes: bool = False
+    inner_steps: int = 1
     huber: float = 0.0
     lr_decay_updates: int = 0
     max_nonfinite: int = 5
@@ -143,6 +150,7 @@ class WorldModelConfig:
             "max_nonfinite",
             "snapshot_every",
             "message_steps",
+            "inner_steps",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

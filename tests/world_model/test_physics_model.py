@@ -107,6 +107,7 @@ def test_reach_mask_and_ratios() -> None:
         {"shape_features": True, "contact_features": True},
         {"shape_features": True, "contact_features": True, "switch_time": True},
         {"shape_features": True, "contact_features": True, "geom_shapes": True},
+        {"shape_features": True, "contact_features": True, "inner_steps": 3},
     ],
 )
 def test_graph_model_with_zero_output_is_constant_velocity(options: dict) -> None:
@@ -159,6 +160,33 @@ def test_switch_time_integrates_the_position_at_the_predicted_fraction() -> None
     assert any(
         not torch.equal(a, b) for a, b in zip(before, model.switch.parameters(), strict=True)
     )
+
+
+def test_inner_steps_apply_the_network_at_a_finer_step() -> None:
+    """``inner_steps=2`` over ``dt`` is the same network stepped twice over ``dt / 2``: every
+    feature and the integration use the inner step, each application sees the state the one
+    before it integrated. A bad value is refused, naming the key."""
+    layout = toy_layout(2)
+    base = dict(kind="graph", hidden=16, entity_latent_dim=8, n_members=2, depth=1,
+                shape_features=True, contact_features=True, switch_time=True)  # fmt: skip
+    twice = build_model(WorldModelConfig(**base, inner_steps=2), layout, 2, dt=DT)
+    half = build_model(WorldModelConfig(**base), layout, 2, dt=DT / 2)
+    half.load_state_dict(twice.state_dict())
+    with torch.no_grad():  # a network that does something: random decoder and switch heads
+        for p in twice.parameters():
+            p.normal_(0.0, 0.3)
+        half.load_state_dict(twice.state_dict())
+    t = toy_transitions(3, 4, np.random.default_rng(0), n_objects=2)
+    obs = twice.members(torch.from_numpy(t.obs))
+    act = torch.from_numpy(t.action)
+    with torch.no_grad():
+        got = twice.step(obs, act)
+        want = half.step(half.step(obs, act), act)
+        once = half.step(obs, act)
+    torch.testing.assert_close(got, want)
+    assert (got - once).abs().max() > 1e-3  # the second inner step did something
+    with pytest.raises(ValueError, match="inner_steps"):
+        WorldModelConfig(**base, inner_steps=0)
 
 
 def test_graph_model_needs_dt_and_refuses_jepa() -> None:

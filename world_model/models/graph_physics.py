@@ -311,6 +311,9 @@ class GraphPhysicsModel(LatentDynamicsModel):
         if not dt > 0:
             raise ValueError(f"GraphPhysicsModel needs the step length dt > 0, got {dt!r}")
         self.dt = float(dt)
+        # The step the features and the integration use: the env step, or a fraction of it
+        # with ``inner_steps`` (the network is then applied that many times per env step).
+        self.h = self.dt / cfg.inner_steps
         self.n_entities = e = layout.n_entities
         m, zl, hid = cfg.n_members, cfg.entity_latent_dim, cfg.hidden
         static = torch.from_numpy(_static_features(layout))
@@ -426,7 +429,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         else:
             half = (rot.abs() * ext[:, None, :]).sum(-1)  # (M, N, E, 3): sum_j |R_ij| e_j
         low = pos[..., 2:3] - half[..., 2:3] - self.ground
-        low_next = low + vel[..., 2:3] * self.dt
+        low_next = low + vel[..., 2:3] * self.h
         nodes = torch.cat([nodes, half / length, low / length, low_next / length], dim=-1)
         u_r = local / dist.clamp(min=1e-6)  # centre line in the receiver's frame
         u_s = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, s], dp) / dist.clamp(min=1e-6)
@@ -439,7 +442,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
                 -1, keepdim=True
             )
         box_gap = dist - support
-        closing = -(k.dvel * dp).sum(-1, keepdim=True) / dist.clamp(min=1e-6) * self.dt
+        closing = -(k.dvel * dp).sum(-1, keepdim=True) / dist.clamp(min=1e-6) * self.h
         edges = torch.cat(
             [edges, box_gap / length, closing / length, (box_gap - closing) / length], dim=-1
         )
@@ -462,7 +465,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         ``dt``, the distance left after a constant-velocity step, the step fraction at which
         the gap closes, and the receiver's support point along the normal in its frame
         (the lever arm of that contact)."""
-        ext, r, s, length, dt = self.extents, self.receivers, self.senders, self.length, self.dt
+        ext, r, s, length, dt = self.extents, self.receivers, self.senders, self.length, self.h
         rot, pos, vel, ang, dp = k.rot, k.pos, k.vel, k.ang, k.dp
         # Floor: the lowest corner, smoothed over the sign so a level face gives its centre.
         if self.cfg.geom_shapes:  # the shape's support point along -z, in the world frame
@@ -557,16 +560,18 @@ class GraphPhysicsModel(LatentDynamicsModel):
         ang = x[..., _ANG] + dw
         if self.cfg.switch_time:
             tau = torch.sigmoid(out[..., _N_OUT:])
-            pos = x[..., _POS] + self.dt * (tau * x[..., _VEL] + (1 - tau) * vel) + corr
+            pos = x[..., _POS] + self.h * (tau * x[..., _VEL] + (1 - tau) * vel) + corr
         else:
-            pos = x[..., _POS] + 0.5 * self.dt * (x[..., _VEL] + vel) + corr
-        quat = integrate_quat(x[..., _QUAT], ang, self.dt)
+            pos = x[..., _POS] + 0.5 * self.h * (x[..., _VEL] + vel) + corr
+        quat = integrate_quat(x[..., _QUAT], ang, self.h)
         return torch.cat([pos, quat, vel, ang], dim=-1).reshape(m, n, -1)
 
     def step(self, obs: Tensor, action: Tensor) -> Tensor:
         """One step per member. Args: ``obs (M, N, D)``, ``action (N, A)``. Returns ``(M,N,D)``."""
-        out = self._denormalize_out(self._forward(obs, self.members(action)))
-        return self._integrate(obs, out)
+        act, x = self.members(action), obs
+        for _ in range(self.cfg.inner_steps):
+            x = self._integrate(x, self._denormalize_out(self._forward(x, act)))
+        return x
 
     # -- training ----------------------------------------------------------------------------
     def _targets(self, obs: Tensor, next_obs: Tensor) -> Tensor:
