@@ -78,6 +78,37 @@ def main() -> None:
           f"{np.linalg.norm(resid, axis=-1).mean():.4f} m/s")  # fmt: skip
     if "model" in preds:
         split_position_error(d, layout, preds["model"], dt, objects, reach)
+        spread(d, pos_err, objects, reach)
+
+
+def spread(d, pos_err, objects, reach) -> None:  # noqa: ANN001
+    """Is the model's error a tail? Per regime and reach part its mean, median and the worst
+    tenth's share; for sustained contact with the agent on the table, by the object's speed."""
+    print(
+        "model error spread, mm: mean | median | worst 10% share (constant velocity: mean | median)"
+    )
+    model, cv = pos_err["model"], pos_err["cv"]
+    for regime in (Regime.IMPACT, Regime.CONTACT, Regime.FREE):
+        in_regime = np.zeros_like(d.regime, bool)
+        in_regime[:, objects] = d.regime[:, objects] == int(regime)
+        for part, mask in (("reach", reach), ("beyond", ~reach)):
+            e, c = model[in_regime & mask], cv[in_regime & mask]
+            worst = np.sort(e)[::-1][: max(1, len(e) // 10)].sum() / e.sum()
+            print(f"  {regime.name.lower():8s} {part:7s} {e.mean():.2f} | {np.median(e):.2f} | "
+                  f"{worst:.2f} ({c.mean():.2f} | {np.median(c):.2f})")  # fmt: skip
+    pushed = np.zeros_like(d.regime, bool)
+    pushed[:, objects] = d.regime[:, objects] == int(Regime.CONTACT)
+    pushed &= reach & (d.pair_kind == int(PairKind.AGENT_OBJECT))
+    speed = np.linalg.norm(d.obs.reshape(*d.regime.shape, -1)[..., 7:9], axis=-1)
+    print(
+        "contact with the agent on the table, by the object's speed (m/s): n | model | cv | "
+        "share of the model's error"
+    )
+    for lo, hi in ((0.0, 0.02), (0.02, 0.1), (0.1, 0.3), (0.3, np.inf)):
+        g = pushed & (speed >= lo) & (speed < hi)
+        if g.any():
+            print(f"  [{lo}, {hi}) {g.sum()} | {model[g].mean():.2f} | {cv[g].mean():.2f} | "
+                  f"{model[g].sum() / model[pushed].sum():.2f}")  # fmt: skip
 
 
 def split_position_error(d, layout, pred, dt, objects, reach) -> None:  # noqa: ANN001
