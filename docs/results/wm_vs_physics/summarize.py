@@ -26,9 +26,9 @@ REGIMES = ("impact", "contact", "free")
 PARTS = {"whole": "", "reach": "reach/", "beyond": "beyond/"}
 CV = "baseline/constant_velocity/"
 NM = "baseline/nothing_moves/"
-NAME = re.compile(
-    r"^(?P<scene>[a-z_]+)-(?P<model>graph|graph_contact|graph_switch|mlp|interaction)-(?P<data>[a-z]+-\d+)-s(?P<seed>\d+)$"
-)
+# run.sh's run names, SCENE-MODEL-DATA-sSEED: any configs/world_model name (a list of known
+# ones left a new model's runs out of the summary without a word).
+NAME = re.compile(r"^(?P<scene>[a-z_]+)-(?P<model>[a-z0-9_]+)-(?P<data>[a-z]+-\d+)-s(?P<seed>\d+)$")
 # Goals of the issue on PushBlocks: 3x better than constant velocity.
 GOAL = 1.0 / 3.0
 
@@ -167,6 +167,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     table = summarise(collect(args.runs))
+    if not any(args.model in models for models in table.values()):
+        parser.error(f"no finished runs of --model {args.model!r} in {args.runs}")
     summary = {
         "default_model": DEFAULT,
         # named only for another model, so the default's summary.json reads as it always did
