@@ -176,7 +176,8 @@ def shape_support_point(u: Tensor, shape: Tensor, sharpness: float = 20.0) -> Te
     face gives its centre; the disk's rim likewise): ``(..., 3)`` in that frame."""
     core, rho, disk = shape[..., :3], shape[..., 3:4], shape[..., 4:5]
     xy = torch.cat([u[..., :2], torch.zeros_like(u[..., 2:])], dim=-1)
-    rim = xy * torch.tanh(sharpness * _safe_norm(xy, -1, True)) / _safe_norm(xy, -1, True)
+    xy_len = _safe_norm(xy, -1, True)
+    rim = xy * torch.tanh(sharpness * xy_len) / xy_len
     return core * torch.tanh(sharpness * u) + rho * u + disk * rim
 
 

@@ -47,8 +47,7 @@ def main() -> None:
     objects = layout.indices("object")
     reach = reach_mask(d.obs, d.next_obs, layout)
     for regime in (Regime.IMPACT, Regime.CONTACT, Regime.FREE):
-        in_regime = np.zeros_like(d.regime, bool)
-        in_regime[:, objects] = d.regime[:, objects] == int(regime)
+        in_regime = objects_in(d, objects, regime)
         total = pos_err["cv"][in_regime].sum()
         means = " ".join(f"{k}={v[in_regime].mean():.2f}" for k, v in pos_err.items())
         print(f"{regime.name.lower()} (n={in_regime.sum()}): {means} mm")
@@ -78,10 +77,17 @@ def main() -> None:
           f"{np.linalg.norm(resid, axis=-1).mean():.4f} m/s")  # fmt: skip
     if "model" in preds:
         split_position_error(d, layout, preds["model"], dt, objects, reach)
-        spread(d, pos_err, objects, reach)
+        spread(d, layout, pos_err, objects, reach)
 
 
-def spread(d, pos_err, objects, reach) -> None:  # noqa: ANN001
+def objects_in(d, objects, regime) -> np.ndarray:  # noqa: ANN001
+    """``(T, E)`` mask of the object entity-transitions labelled ``regime``."""
+    mask = np.zeros_like(d.regime, bool)
+    mask[:, objects] = d.regime[:, objects] == int(regime)
+    return mask
+
+
+def spread(d, layout, pos_err, objects, reach) -> None:  # noqa: ANN001
     """Is the model's error a tail? Per regime and reach part its mean, median and the worst
     tenth's share; for sustained contact with the agent on the table, by the object's speed."""
     print(
@@ -89,17 +95,16 @@ def spread(d, pos_err, objects, reach) -> None:  # noqa: ANN001
     )
     model, cv = pos_err["model"], pos_err["cv"]
     for regime in (Regime.IMPACT, Regime.CONTACT, Regime.FREE):
-        in_regime = np.zeros_like(d.regime, bool)
-        in_regime[:, objects] = d.regime[:, objects] == int(regime)
+        in_regime = objects_in(d, objects, regime)
         for part, mask in (("reach", reach), ("beyond", ~reach)):
             e, c = model[in_regime & mask], cv[in_regime & mask]
             worst = np.sort(e)[::-1][: max(1, len(e) // 10)].sum() / e.sum()
             print(f"  {regime.name.lower():8s} {part:7s} {e.mean():.2f} | {np.median(e):.2f} | "
                   f"{worst:.2f} ({c.mean():.2f} | {np.median(c):.2f})")  # fmt: skip
-    pushed = np.zeros_like(d.regime, bool)
-    pushed[:, objects] = d.regime[:, objects] == int(Regime.CONTACT)
-    pushed &= reach & (d.pair_kind == int(PairKind.AGENT_OBJECT))
-    speed = np.linalg.norm(d.obs.reshape(*d.regime.shape, -1)[..., 7:9], axis=-1)
+    pushed = (
+        objects_in(d, objects, Regime.CONTACT) & reach & (d.pair_kind == int(PairKind.AGENT_OBJECT))
+    )
+    speed = np.linalg.norm(layout.split(d.obs)[..., 7:9], axis=-1)
     print(
         "contact with the agent on the table, by the object's speed (m/s): n | model | cv | "
         "share of the model's error"
@@ -125,8 +130,7 @@ def split_position_error(d, layout, pred, dt, objects, reach) -> None:  # noqa: 
     e_vel = 0.5 * dt * (p[..., 7:10] - nxt[..., 7:10]) * 1000
     print("position error split, mm: velocity part | correction part | total | true correction")
     for regime in (Regime.IMPACT, Regime.CONTACT, Regime.FREE):
-        in_regime = np.zeros_like(d.regime, bool)
-        in_regime[:, objects] = d.regime[:, objects] == int(regime)
+        in_regime = objects_in(d, objects, regime)
         for part, mask in (("reach", reach), ("beyond", ~reach)):
             g = in_regime & mask
             parts = (e_vel, c_pred - c_true, e_vel + c_pred - c_true, c_true)
