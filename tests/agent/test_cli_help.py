@@ -132,6 +132,10 @@ def test_the_default_world_model_is_the_graph_model_with_contact_features() -> N
     # graph_geom: graph_switch with the features measured on the geoms' shapes
     geom, _ = load_config("run", RunConfig, ["world_model=graph_geom"])
     assert dataclasses.replace(candidate, geom_shapes=True) == geom.world_model
+    # graph_geom_noise: graph_geom with the default's input noise
+    noisy, _ = load_config("run", RunConfig, ["world_model=graph_geom_noise"])
+    assert dataclasses.replace(geom.world_model, input_noise=wm.input_noise) == noisy.world_model
+    assert noisy.world_model.input_noise == 0.3
 
 
 def test_flags_may_stand_anywhere_among_the_overrides(
