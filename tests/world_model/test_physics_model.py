@@ -578,18 +578,22 @@ def test_fast_separation_gives_the_same_contact_features() -> None:
     torch.testing.assert_close(e_fast, e_ref, rtol=1e-4, atol=1e-4)
 
 
+def _level_pair(a_pos, a_vel, b_pos, b_vel) -> np.ndarray:
+    """``(1, 2, 13)`` observation of two level (unturned) bodies at rest in spin."""
+    obs = np.zeros((1, 2, 13), np.float32)
+    obs[:, :, 3] = 1.0
+    obs[0, 0, 0:3], obs[0, 0, 7:10] = a_pos, a_vel
+    obs[0, 1, 0:3], obs[0, 1, 7:10] = b_pos, b_vel
+    return obs
+
+
 def test_contact_features_give_the_floor_corner_and_when_contacts_begin() -> None:
     """Box a (half-sizes 0.05, 0.02, 0.01), level, its bottom 4 mm above the floor, falling at
     0.4 m/s: it reaches the floor half-way through a 0.02 s step. Box b 0.13 m along x, closing
     at 2 m/s: faces 0.03 m apart, reached 0.75 of the way through the step."""
     dt = 0.02
     plain, model = _box_models({"shape_features": True}, {"contact_features": True}, dt)
-    obs = np.zeros((1, 2, 13), np.float32)
-    obs[:, :, 3] = 1.0
-    obs[0, 0, 0:3] = (0.0, 0.0, 0.014)
-    obs[0, 0, 7:10] = (1.0, 0.0, -0.4)
-    obs[0, 1, 0:3] = (0.13, 0.0, 0.014)
-    obs[0, 1, 7:10] = (-1.0, 0.0, -0.4)
+    obs = _level_pair((0.0, 0.0, 0.014), (1.0, 0.0, -0.4), (0.13, 0.0, 0.014), (-1.0, 0.0, -0.4))
     x = torch.from_numpy(obs.reshape(1, 1, -1))
     nodes, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
     n0, e0 = plain._graph_inputs(x, x.new_zeros(1, 1, 0))
@@ -614,6 +618,48 @@ def test_contact_features_give_the_floor_corner_and_when_contacts_begin() -> Non
     x = torch.from_numpy(obs.reshape(1, 1, -1))
     _, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
     assert edges[0, 0, 0, -4].item() == 2.0
+
+
+def test_contact_scales_add_the_gaps_at_millimetre_scales() -> None:
+    """``contact_scales`` appends ``tanh(x / s)`` of the pair gap and the gap after a step per
+    edge, of the lowest point's height and that height after a step per node, and changes
+    nothing else. Box b 0.4 mm into box a (faces overlapping), closing at 0.1 m/s; box a's
+    bottom 0.3 mm above the floor, falling at 0.01 m/s."""
+    dt = 0.02
+    scales = (0.0005, 0.002)
+    base = {"contact_features": True}
+    plain, model = _box_models(base, {"contact_scales": list(scales)}, dt)
+    assert model.cfg.contact_scales == scales  # a YAML or JSON list becomes a tuple
+    obs = _level_pair(
+        (0.0, 0.0, 0.0103), (0.05, 0.0, -0.01), (0.0996, 0.0, 0.0103), (-0.05, 0.0, -0.01)
+    )
+    x = torch.from_numpy(obs.reshape(1, 1, -1))
+    nodes, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
+    n0, e0 = plain._graph_inputs(x, x.new_zeros(1, 1, 0))
+    k = 2 * len(scales)
+    assert nodes.shape[-1] == n0.shape[-1] + k and edges.shape[-1] == e0.shape[-1] + k
+    torch.testing.assert_close(nodes[..., :-k], n0)
+    torch.testing.assert_close(edges[..., :-k], e0)
+    low, low_after = 0.0003, 0.0003 - 0.01 * dt
+    gap, gap_after = -0.0004, -0.0004 - 0.1 * dt
+    want_node = [np.tanh(v / sc) for sc in scales for v in (low, low_after)]
+    want_edge = [np.tanh(v / sc) for sc in scales for v in (gap, gap_after)]
+    np.testing.assert_allclose(nodes[0, 0, 0, -k:].numpy(), want_node, atol=2e-3)
+    np.testing.assert_allclose(edges[0, 0, 0, -k:].numpy(), want_edge, atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"contact_features": True, "contact_scales": [0.001, -0.002]}, "(0, 10) m"),
+        ({"contact_features": True, "contact_scales": "0.001"}, "list of lengths"),
+        ({"contact_scales": [0.001]}, "contact_features=true"),
+    ],
+)
+def test_contact_scales_refuse_bad_values(options: dict, words: str) -> None:
+    with pytest.raises(ValueError, match="contact_scales") as err:
+        WorldModelConfig(kind="graph", **options)
+    assert words in str(err.value)
 
 
 def test_layout_extents_round_trip_and_fall_back_to_the_bounding_sphere() -> None:

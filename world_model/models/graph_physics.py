@@ -332,6 +332,8 @@ class GraphPhysicsModel(LatentDynamicsModel):
         if cfg.contact_features:
             n_shape_node += _N_CONTACT_NODE
             n_shape_edge += _N_CONTACT_EDGE
+            n_shape_node += 2 * len(cfg.contact_scales)
+            n_shape_edge += 2 * len(cfg.contact_scales)
         recv = [i for i in range(e) for j in range(e) if j != i]
         send = [j for i in range(e) for j in range(e) if j != i]
         self.register_buffer("receivers", torch.tensor(recv, dtype=torch.long))
@@ -484,6 +486,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         nodes = torch.cat(
             [nodes, corner / length, drop / length, (low + drop) / length, toi_floor], dim=-1
         )
+        nodes = torch.cat([nodes, *self._at_contact_scales(low, low + drop)], dim=-1)
         if self.cfg.geom_shapes:
             shapes = self.shapes
             sep, normal = shape_separation(dp, rot[:, :, r], rot[:, :, s], shapes[r], shapes[s])
@@ -512,10 +515,15 @@ class GraphPhysicsModel(LatentDynamicsModel):
                 (sep - closing) / length,
                 toi,
                 lever / length,
+                *self._at_contact_scales(sep, sep - closing),
             ],
             dim=-1,
         )
         return nodes, edges
+
+    def _at_contact_scales(self, now: Tensor, after: Tensor) -> list[Tensor]:
+        """``tanh(x / s)`` of two lengths for every ``s`` in ``contact_scales`` (none without)."""
+        return [torch.tanh(x / s) for s in self.cfg.contact_scales for x in (now, after)]
 
     def _forward(self, obs: Tensor, action: Tensor) -> Tensor:
         """Normalised outputs ``(M, N, E, 9)``: position correction, dv, dw; with
