@@ -102,6 +102,12 @@ class WorldModelConfig:
             where a contact's sub-millimetre penetration, which sets MuJoCo's soft-contact
             force, is a change of ~0.01 the network must grow large weights to resolve.
             Empty: none (docs/world_model.md, "Eighth round").
+        contact_velocity: graph, with ``contact_features``: per edge also how the two
+            bodies' points at the contact move against each other over a step (each body's
+            linear velocity plus its angular velocity at its support point along the contact
+            normal): the closing along the normal, the slip across it and the slip's size.
+            The separation features close at the centres' velocities only, which misses a
+            turning block's face sweeping into the pusher and the direction friction acts in.
         lr_decay_updates: the learning rate falls from ``lr`` to ``lr / 10`` along a cosine
             over this many updates, then stays there (the schedule follows the trainer's update
             count, so a resumed run continues it). 0: constant ``lr``.
@@ -139,6 +145,7 @@ class WorldModelConfig:
     geom_shapes: bool = False
     inner_steps: int = 1
     contact_scales: tuple[float, ...] = ()
+    contact_velocity: bool = False
     huber: float = 0.0
     lr_decay_updates: int = 0
     max_nonfinite: int = 5
@@ -183,6 +190,11 @@ class WorldModelConfig:
         if scales and not (self.kind == "graph" and self.contact_features):
             raise ValueError(
                 "WorldModelConfig.contact_scales needs kind=graph with contact_features=true "
+                f"(got kind={self.kind!r}, contact_features={self.contact_features!r})"
+            )
+        if self.contact_velocity and not (self.kind == "graph" and self.contact_features):
+            raise ValueError(
+                "WorldModelConfig.contact_velocity needs kind=graph with contact_features=true "
                 f"(got kind={self.kind!r}, contact_features={self.contact_features!r})"
             )
         for name in ("lr", "grad_clip"):

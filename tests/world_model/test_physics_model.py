@@ -648,6 +648,29 @@ def test_contact_scales_add_the_gaps_at_millimetre_scales() -> None:
     np.testing.assert_allclose(edges[0, 0, 0, -k:].numpy(), want_edge, atol=2e-3)
 
 
+def test_contact_velocity_gives_the_contact_points_closing_and_slip() -> None:
+    """Box a (half-sizes 0.05, 0.02, 0.01) spins about z at 4 rad/s; box b touches its +x face
+    (centres 0.1 m apart) and moves at (-1, 0.5, 0) m/s. At a's support point (0.05, 0, 0) a
+    moves at 4 x 0.05 = 0.2 m/s along +y; b's point moves at its own velocity. So b's point
+    closes on a's at 1 m/s and slips past it at 0.5 - 0.2 = 0.3 m/s along +y."""
+    dt = 0.02
+    base = {"contact_features": True}
+    plain, model = _box_models(base, {"contact_velocity": True}, dt)
+    obs = _level_pair((0.0, 0.0, 0.2), (0.0, 0.0, 0.0), (0.1, 0.0, 0.2), (-1.0, 0.5, 0.0))
+    obs[0, 0, 10:13] = (0.0, 0.0, 4.0)
+    x = torch.from_numpy(obs.reshape(1, 1, -1))
+    nodes, edges = model._graph_inputs(x, x.new_zeros(1, 1, 0))
+    n0, e0 = plain._graph_inputs(x, x.new_zeros(1, 1, 0))
+    torch.testing.assert_close(nodes, n0)
+    torch.testing.assert_close(edges[..., :-5], e0)
+    got = edges[0, 0, 0, -5:].numpy() * model.length / dt  # b seen from a, in m/s
+    np.testing.assert_allclose(got, [1.0, 0.0, 0.3, 0.0, 0.3], atol=1e-4)
+    seen_from_b = edges[0, 0, 1, -5:].numpy() * model.length / dt  # a seen from b
+    np.testing.assert_allclose(seen_from_b, [1.0, 0.0, -0.3, 0.0, 0.3], atol=1e-4)
+    with pytest.raises(ValueError, match="contact_velocity needs kind=graph"):
+        WorldModelConfig(kind="graph", contact_velocity=True)
+
+
 @pytest.mark.parametrize(
     ("options", "words"),
     [

@@ -333,7 +333,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
             n_shape_node += _N_CONTACT_NODE
             n_shape_edge += _N_CONTACT_EDGE
             n_shape_node += 2 * len(cfg.contact_scales)
-            n_shape_edge += 2 * len(cfg.contact_scales)
+            n_shape_edge += 2 * len(cfg.contact_scales) + (5 if cfg.contact_velocity else 0)
         recv = [i for i in range(e) for j in range(e) if j != i]
         send = [j for i in range(e) for j in range(e) if j != i]
         self.register_buffer("receivers", torch.tensor(recv, dtype=torch.long))
@@ -516,10 +516,36 @@ class GraphPhysicsModel(LatentDynamicsModel):
                 toi,
                 lever / length,
                 *self._at_contact_scales(sep, sep - closing),
+                *(
+                    self._contact_point_motion(k, normal, lever)
+                    if self.cfg.contact_velocity
+                    else []
+                ),
             ],
             dim=-1,
         )
         return nodes, edges
+
+    def _contact_point_motion(self, k: _Kinematics, normal: Tensor, lever: Tensor) -> list[Tensor]:
+        """``contact_velocity``: how the two bodies' points at the contact move against each
+        other over a step (linear plus angular velocity at each body's support point along the
+        normal): the closing along the normal, the slip across it (world frame) and the slip's
+        size, in units of the scene's typical body size. ``lever`` is the receiver's support
+        point in its own frame."""
+        r, s, rot = self.receivers, self.senders, k.rot
+        away = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, s], -normal)  # in the sender's frame
+        if self.cfg.geom_shapes:
+            lever_s = shape_support_point(away, self.shapes[s])
+        else:
+            lever_s = self.extents[s] * torch.tanh(away * 20.0)
+        arm_r = (rot[:, :, r] @ lever.unsqueeze(-1)).squeeze(-1)
+        arm_s = (rot[:, :, s] @ lever_s.unsqueeze(-1)).squeeze(-1)
+        point_r = k.vel[:, :, r] + torch.linalg.cross(k.ang[:, :, r], arm_r, dim=-1)
+        point_s = k.vel[:, :, s] + torch.linalg.cross(k.ang[:, :, s], arm_s, dim=-1)
+        rel = (point_s - point_r) * self.h / self.length
+        along = (rel * normal).sum(-1, keepdim=True)
+        slip = rel - along * normal
+        return [-along, slip, _safe_norm(slip, -1, keepdim=True)]
 
     def _at_contact_scales(self, now: Tensor, after: Tensor) -> list[Tensor]:
         """``tanh(x / s)`` of two lengths for every ``s`` in ``contact_scales`` (none without)."""
