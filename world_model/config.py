@@ -95,13 +95,17 @@ class WorldModelConfig:
             features). That many times the compute per step (docs/world_model.md, "Seventh
             round"). 1: one application per env step.
         contact_scales: graph, with ``contact_features``: lengths in metres (e.g. ``[0.0005,
-            0.002, 0.008]``); for each ``s`` the model also sees ``tanh(x / s)`` of the pair
-            separation and of the separation after a constant-velocity step (per edge), and of
-            the lowest point's height above the ground and that height after the step (per
-            node). Those features are otherwise in units of the scene's body size (~5 cm),
-            where a contact's sub-millimetre penetration, which sets MuJoCo's soft-contact
-            force, is a change of ~0.01 the network must grow large weights to resolve.
-            Empty: none (docs/world_model.md, "Eighth round").
+            0.002, 0.008]``); for each ``s`` every edge also holds ``tanh(x / s)`` of the pair
+            separation and of the separation after a constant-velocity step. Those features
+            are otherwise in units of the scene's body size (~5 cm), where a contact's
+            sub-millimetre penetration, which sets MuJoCo's soft-contact force, is a change of
+            ~0.01 the network must grow large weights to resolve. Empty: none
+            (docs/world_model.md, "Eighth round").
+        floor_scales: graph, with ``contact_features``: the same for each body's lowest point:
+            ``tanh(x / s)`` of its height above the ground and of that height after a
+            constant-velocity step. It helps on-table motion but makes airborne bodies, whose
+            inputs it pushes far from anything an agent's on-table data holds, worse than
+            constant velocity when trained on such data (the eighth round), so it is separate.
         contact_velocity: graph, with ``contact_features``: per edge also how the two
             bodies' points at the contact move against each other over a step (each body's
             linear velocity plus its angular velocity at its support point along the contact
@@ -145,6 +149,7 @@ class WorldModelConfig:
     geom_shapes: bool = False
     inner_steps: int = 1
     contact_scales: tuple[float, ...] = ()
+    floor_scales: tuple[float, ...] = ()
     contact_velocity: bool = False
     huber: float = 0.0
     lr_decay_updates: int = 0
@@ -173,25 +178,25 @@ class WorldModelConfig:
                 raise ValueError(f"WorldModelConfig.{name} must be an integer >= 1, got {value!r}")
         if not isinstance(self.depth, int) or self.depth < 0:
             raise ValueError(f"WorldModelConfig.depth must be an integer >= 0, got {self.depth!r}")
-        scales = self.contact_scales
-        if isinstance(scales, (str, bytes)) or not isinstance(scales, (list, tuple)):
-            raise ValueError(
-                "WorldModelConfig.contact_scales must be a list of lengths in metres, got "
-                f"{scales!r}"
-            )
-        if not all(
-            isinstance(s, (int, float)) and not isinstance(s, bool) and 0.0 < s < 10.0
-            for s in scales
-        ):
-            raise ValueError(
-                f"WorldModelConfig.contact_scales must hold lengths in (0, 10) m, got {scales!r}"
-            )
-        object.__setattr__(self, "contact_scales", tuple(float(s) for s in scales))
-        if scales and not (self.kind == "graph" and self.contact_features):
-            raise ValueError(
-                "WorldModelConfig.contact_scales needs kind=graph with contact_features=true "
-                f"(got kind={self.kind!r}, contact_features={self.contact_features!r})"
-            )
+        for name in ("contact_scales", "floor_scales"):
+            scales = getattr(self, name)
+            if isinstance(scales, (str, bytes)) or not isinstance(scales, (list, tuple)):
+                raise ValueError(
+                    f"WorldModelConfig.{name} must be a list of lengths in metres, got {scales!r}"
+                )
+            if not all(
+                isinstance(s, (int, float)) and not isinstance(s, bool) and 0.0 < s < 10.0
+                for s in scales
+            ):
+                raise ValueError(
+                    f"WorldModelConfig.{name} must hold lengths in (0, 10) m, got {scales!r}"
+                )
+            object.__setattr__(self, name, tuple(float(s) for s in scales))
+            if scales and not (self.kind == "graph" and self.contact_features):
+                raise ValueError(
+                    f"WorldModelConfig.{name} needs kind=graph with contact_features=true "
+                    f"(got kind={self.kind!r}, contact_features={self.contact_features!r})"
+                )
         if self.contact_velocity and not (self.kind == "graph" and self.contact_features):
             raise ValueError(
                 "WorldModelConfig.contact_velocity needs kind=graph with contact_features=true "

@@ -136,6 +136,10 @@ def test_the_default_world_model_is_the_graph_model_with_contact_features() -> N
     noisy, _ = load_config("run", RunConfig, ["world_model=graph_geom_noise"])
     assert dataclasses.replace(geom.world_model, input_noise=wm.input_noise) == noisy.world_model
     assert noisy.world_model.input_noise == 0.3
+    # graph_scales: graph_geom_noise with the pair separations at millimetre scales
+    scaled, _ = load_config("run", RunConfig, ["world_model=graph_scales"])
+    want = dataclasses.replace(noisy.world_model, contact_scales=(0.0005, 0.002, 0.008))
+    assert scaled.world_model == want and scaled.world_model.floor_scales == ()
 
 
 def test_flags_may_stand_anywhere_among_the_overrides(

@@ -620,15 +620,16 @@ def test_contact_features_give_the_floor_corner_and_when_contacts_begin() -> Non
     assert edges[0, 0, 0, -4].item() == 2.0
 
 
-def test_contact_scales_add_the_gaps_at_millimetre_scales() -> None:
+def test_contact_and_floor_scales_add_the_gaps_at_millimetre_scales() -> None:
     """``contact_scales`` appends ``tanh(x / s)`` of the pair gap and the gap after a step per
-    edge, of the lowest point's height and that height after a step per node, and changes
-    nothing else. Box b 0.4 mm into box a (faces overlapping), closing at 0.1 m/s; box a's
+    edge, ``floor_scales`` of the lowest point's height and that height after a step per node;
+    nothing else changes. Box b 0.4 mm into box a (faces overlapping), closing at 0.1 m/s; box a's
     bottom 0.3 mm above the floor, falling at 0.01 m/s."""
     dt = 0.02
     scales = (0.0005, 0.002)
     base = {"contact_features": True}
-    plain, model = _box_models(base, {"contact_scales": list(scales)}, dt)
+    extra = {"contact_scales": list(scales), "floor_scales": list(scales)}
+    plain, model = _box_models(base, extra, dt)
     assert model.cfg.contact_scales == scales  # a YAML or JSON list becomes a tuple
     obs = _level_pair(
         (0.0, 0.0, 0.0103), (0.05, 0.0, -0.01), (0.0996, 0.0, 0.0103), (-0.05, 0.0, -0.01)
@@ -645,6 +646,10 @@ def test_contact_scales_add_the_gaps_at_millimetre_scales() -> None:
     want_node = [np.tanh(v / sc) for sc in scales for v in (low, low_after)]
     want_edge = [np.tanh(v / sc) for sc in scales for v in (gap, gap_after)]
     np.testing.assert_allclose(nodes[0, 0, 0, -k:].numpy(), want_node, atol=2e-3)
+    np.testing.assert_allclose(edges[0, 0, 0, -k:].numpy(), want_edge, atol=2e-3)
+    _, edges_only = _box_models(base, {"contact_scales": list(scales)}, dt)
+    nodes, edges = edges_only._graph_inputs(x, x.new_zeros(1, 1, 0))
+    torch.testing.assert_close(nodes, n0)
     np.testing.assert_allclose(edges[0, 0, 0, -k:].numpy(), want_edge, atol=2e-3)
 
 
@@ -677,10 +682,12 @@ def test_contact_velocity_gives_the_contact_points_closing_and_slip() -> None:
         ({"contact_features": True, "contact_scales": [0.001, -0.002]}, "(0, 10) m"),
         ({"contact_features": True, "contact_scales": "0.001"}, "list of lengths"),
         ({"contact_scales": [0.001]}, "contact_features=true"),
+        ({"contact_features": True, "floor_scales": [True]}, "(0, 10) m"),
+        ({"floor_scales": [0.001]}, "contact_features=true"),
     ],
 )
 def test_contact_scales_refuse_bad_values(options: dict, words: str) -> None:
-    with pytest.raises(ValueError, match="contact_scales") as err:
+    with pytest.raises(ValueError, match="_scales") as err:
         WorldModelConfig(kind="graph", **options)
     assert words in str(err.value)
 

@@ -156,6 +156,11 @@ def box_separation_local(
     return best, axis * sign
 
 
+def _at_scales(scales: tuple[float, ...], now: Tensor, after: Tensor) -> list[Tensor]:
+    """``tanh(x / s)`` of two lengths for every ``s`` in ``scales`` (none for no scales)."""
+    return [torch.tanh(x / s) for s in scales for x in (now, after)]
+
+
 def _safe_norm(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
     """Euclidean norm with a finite gradient at 0 (the square clamped inside the root)."""
     return torch.sqrt((x * x).sum(dim, keepdim=keepdim).clamp(min=1e-12))
@@ -332,7 +337,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         if cfg.contact_features:
             n_shape_node += _N_CONTACT_NODE
             n_shape_edge += _N_CONTACT_EDGE
-            n_shape_node += 2 * len(cfg.contact_scales)
+            n_shape_node += 2 * len(cfg.floor_scales)
             n_shape_edge += 2 * len(cfg.contact_scales) + (5 if cfg.contact_velocity else 0)
         recv = [i for i in range(e) for j in range(e) if j != i]
         send = [j for i in range(e) for j in range(e) if j != i]
@@ -486,7 +491,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         nodes = torch.cat(
             [nodes, corner / length, drop / length, (low + drop) / length, toi_floor], dim=-1
         )
-        nodes = torch.cat([nodes, *self._at_contact_scales(low, low + drop)], dim=-1)
+        nodes = torch.cat([nodes, *_at_scales(self.cfg.floor_scales, low, low + drop)], dim=-1)
         if self.cfg.geom_shapes:
             shapes = self.shapes
             sep, normal = shape_separation(dp, rot[:, :, r], rot[:, :, s], shapes[r], shapes[s])
@@ -515,7 +520,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
                 (sep - closing) / length,
                 toi,
                 lever / length,
-                *self._at_contact_scales(sep, sep - closing),
+                *_at_scales(self.cfg.contact_scales, sep, sep - closing),
                 *(
                     self._contact_point_motion(k, normal, lever)
                     if self.cfg.contact_velocity
@@ -546,10 +551,6 @@ class GraphPhysicsModel(LatentDynamicsModel):
         along = (rel * normal).sum(-1, keepdim=True)
         slip = rel - along * normal
         return [-along, slip, _safe_norm(slip, -1, keepdim=True)]
-
-    def _at_contact_scales(self, now: Tensor, after: Tensor) -> list[Tensor]:
-        """``tanh(x / s)`` of two lengths for every ``s`` in ``contact_scales`` (none without)."""
-        return [torch.tanh(x / s) for s in self.cfg.contact_scales for x in (now, after)]
 
     def _forward(self, obs: Tensor, action: Tensor) -> Tensor:
         """Normalised outputs ``(M, N, E, 9)``: position correction, dv, dw; with

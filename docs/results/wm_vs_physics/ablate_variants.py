@@ -24,6 +24,10 @@ Variants:
   a row (impact, contact, free, rest) makes up ``MIX`` of each batch (default
   ``0.25,0.3,0.25,0.2``; PushBlocks' probe-policy data has 5 / 21 / 14 / 60%), not uniformly:
   rare impacts seen ~5x as often, at the cost of the resting rows.
+- ``relative_loss``: each entity's errors in units of its own step's size (the true residual
+  over constant velocity, the true velocity change), floored at ``C`` (default 0.3) times the
+  per-entity std, so small steps weigh as much as large ones (docs/world_model.md, "Eighth
+  round").
 """
 
 from __future__ import annotations
@@ -174,9 +178,55 @@ def regime_sampling() -> None:
     Replay._sample_starts = patched
 
 
+def relative_loss() -> None:
+    """Each entity's position and velocity errors in units of its own step's size, not of the
+    per-entity std over the data: ``|e| / sqrt(|x|^2 + (C std)^2)`` with ``x`` the true
+    residual over constant velocity (position) or the true velocity change, ``C`` (env, default
+    0.3) keeping resting bodies' weight finite. So small steps (sustained contact, sliding)
+    weigh as much as launches and impacts, roughly as the per-regime ratios to constant
+    velocity do. One-step horizon only."""
+    c = float(os.environ.get("C", "0.3"))
+    pos, vel, ang = gp._POS, gp._VEL, gp._ANG
+
+    def loss(self: Any, batch: Any) -> dict[str, torch.Tensor]:
+        obs = batch.obs
+        if batch.horizon != 1:
+            raise SystemExit("relative_loss: horizon 1 only")
+        x = self.members(obs[:, 0])
+        if self.cfg.input_noise > 0:
+            x = x + self._input_noise(x)
+        pred = self.step(x, batch.action[:, 0])
+        m, b = pred.shape[:2]
+        p = pred.reshape(m, b, self.n_entities, 13)
+        t = obs[:, 1].reshape(b, self.n_entities, 13)
+        x0 = obs[:, 0].reshape(b, self.n_entities, 13)
+        std = self.target_norm.std32.reshape(self.n_entities, _N_OUT)
+        pos_std = self.pos_res_norm.std32.reshape(self.n_entities, 3)
+        terms = []
+        for sl, true_step, s in (
+            (pos, t[..., pos] - x0[..., pos] - self.dt * x0[..., vel], pos_std),
+            (vel, t[..., vel] - x0[..., vel], std[:, 3:6]),
+            (ang, t[..., ang] - x0[..., ang], std[:, 6:9]),
+        ):
+            size = s.mean(-1, keepdim=True)  # (E, 1): one scale per entity and quantity
+            scale = torch.sqrt(true_step.pow(2).sum(-1, keepdim=True) + (c * size) ** 2)
+            terms.append((p[..., sl] - t[..., sl]) / scale)
+        err = torch.cat(terms, dim=-1)
+        delta = self.cfg.huber
+        if delta > 0:
+            err2 = 2 * delta**2 * (torch.sqrt(1 + (err / delta) ** 2) - 1)
+        else:
+            err2 = err.pow(2)
+        alive = batch.alive()[:, 0]
+        recon = (err2.mean((-1, -2)) * alive).sum() / (alive.sum().clamp(min=1.0) * m)
+        return {"recon": recon, "total": self.cfg.recon_weight * recon}
+
+    G.loss = loss
+
+
 VARIANTS = {f.__name__: f for f in (no_agent_noise, oracle_agent_velocity, linear_skip,
                                      substep_integration, correction_loss,
-                                     regime_sampling)}  # fmt: skip
+                                     regime_sampling, relative_loss)}  # fmt: skip
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in VARIANTS:
