@@ -192,16 +192,12 @@ class WorldModelConfig:
                     f"WorldModelConfig.{name} must hold lengths in (0, 10) m, got {scales!r}"
                 )
             object.__setattr__(self, name, tuple(float(s) for s in scales))
-            if scales and not (self.kind == "graph" and self.contact_features):
+        for name in ("contact_scales", "floor_scales", "contact_velocity"):
+            if getattr(self, name) and not (self.kind == "graph" and self.contact_features):
                 raise ValueError(
                     f"WorldModelConfig.{name} needs kind=graph with contact_features=true "
                     f"(got kind={self.kind!r}, contact_features={self.contact_features!r})"
                 )
-        if self.contact_velocity and not (self.kind == "graph" and self.contact_features):
-            raise ValueError(
-                "WorldModelConfig.contact_velocity needs kind=graph with contact_features=true "
-                f"(got kind={self.kind!r}, contact_features={self.contact_features!r})"
-            )
         for name in ("lr", "grad_clip"):
             value = getattr(self, name)
             if not value > 0:

@@ -489,9 +489,16 @@ class GraphPhysicsModel(LatentDynamicsModel):
             drop < -1e-9, (low / (-drop).clamp(min=1e-9)).clamp(-1.0, _TOI_NONE), _TOI_NONE
         )
         nodes = torch.cat(
-            [nodes, corner / length, drop / length, (low + drop) / length, toi_floor], dim=-1
+            [
+                nodes,
+                corner / length,
+                drop / length,
+                (low + drop) / length,
+                toi_floor,
+                *_at_scales(self.cfg.floor_scales, low, low + drop),
+            ],
+            dim=-1,
         )
-        nodes = torch.cat([nodes, *_at_scales(self.cfg.floor_scales, low, low + drop)], dim=-1)
         if self.cfg.geom_shapes:
             shapes = self.shapes
             sep, normal = shape_separation(dp, rot[:, :, r], rot[:, :, s], shapes[r], shapes[s])
@@ -506,10 +513,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
             (sep / closing.clamp(min=1e-9)).clamp(-1.0, _TOI_NONE),
             torch.full_like(sep, _TOI_NONE),
         )
-        if self.cfg.geom_shapes:
-            lever = shape_support_point(normal_local, self.shapes[r])
-        else:
-            lever = ext[r] * torch.tanh(normal_local * 20.0)
+        lever = self._contact_point(normal_local, r)
         edges = torch.cat(
             [
                 edges,
@@ -531,6 +535,14 @@ class GraphPhysicsModel(LatentDynamicsModel):
         )
         return nodes, edges
 
+    def _contact_point(self, u: Tensor, which: Tensor) -> Tensor:
+        """The support point along ``u`` (in each body's own frame) of the entities
+        ``which``: on the geom shape with ``geom_shapes``, else on the box (smoothed corners):
+        the lever arm of a contact with normal ``u``."""
+        if self.cfg.geom_shapes:
+            return shape_support_point(u, self.shapes[which])
+        return self.extents[which] * torch.tanh(u * 20.0)
+
     def _contact_point_motion(self, k: _Kinematics, normal: Tensor, lever: Tensor) -> list[Tensor]:
         """``contact_velocity``: how the two bodies' points at the contact move against each
         other over a step (linear plus angular velocity at each body's support point along the
@@ -539,10 +551,7 @@ class GraphPhysicsModel(LatentDynamicsModel):
         point in its own frame."""
         r, s, rot = self.receivers, self.senders, k.rot
         away = torch.einsum("mnpji,mnpj->mnpi", rot[:, :, s], -normal)  # in the sender's frame
-        if self.cfg.geom_shapes:
-            lever_s = shape_support_point(away, self.shapes[s])
-        else:
-            lever_s = self.extents[s] * torch.tanh(away * 20.0)
+        lever_s = self._contact_point(away, s)
         arm_r = (rot[:, :, r] @ lever.unsqueeze(-1)).squeeze(-1)
         arm_s = (rot[:, :, s] @ lever_s.unsqueeze(-1)).squeeze(-1)
         point_r = k.vel[:, :, r] + torch.linalg.cross(k.ang[:, :, r], arm_r, dim=-1)
