@@ -274,7 +274,8 @@ class SeekExplorer:
         return total.numpy()
 
     def choose(self, obs: np.ndarray) -> dict[str, Any]:
-        """The feasible candidate goal with the highest imagined intrinsic return. If the
+        """The feasible candidate goal with the highest imagined intrinsic return (with
+        ``choice="softmax"``: one drawn with odds rising with it, :meth:`_draw`). If the
         model returns no finite score for any feasible goal (it diverged), a feasible goal is
         drawn at random and counted as ``chosen["blind"]`` rather than silently taking the
         first candidate."""
@@ -283,12 +284,24 @@ class SeekExplorer:
         returns = self.imagined_returns(starts, actions)
         scored = feasible & np.isfinite(returns)
         if scored.any():
-            best = int(np.argmax(np.where(scored, returns, -np.inf)))
+            if self.cfg.choice == "softmax":
+                best = self._draw(np.flatnonzero(scored), returns)
+            else:
+                best = int(np.argmax(np.where(scored, returns, -np.inf)))
             self.chosen[goals[best]["kind"]] += 1
         else:
             best = int(self.rng.choice(np.flatnonzero(feasible)))
             self.chosen["blind"] += 1
         return goals[best]
+
+    def _draw(self, idx: np.ndarray, returns: np.ndarray) -> int:
+        """One of the candidates ``idx``, drawn with probability ``exp(z / temperature)``,
+        ``z`` their returns standardised (all equal: uniform)."""
+        r = returns[idx].astype(np.float64)
+        spread = float(r.std())
+        z = (r - r.max()) / (self.cfg.temperature * spread) if spread > 0 else np.zeros(len(r))
+        p = np.exp(z)
+        return int(self.rng.choice(idx, p=p / p.sum()))
 
     # -- executing ---------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 SPEED_SCALES = ("l2", "box")  #: values of ``agent.seek.speed_scale``
+CHOICES = ("best", "softmax")  #: values of ``agent.seek.choice``
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class SeekConfig:
             then stays where it is for ``push_steps``).
         push_steps: steps spent pushing through an object (or staying at a place).
         gain: action per metre of position error when moving to a point (saturates at 1).
+        choice: how a goal is taken from the scored candidates: ``"best"``, the highest
+            imagined return (the default); ``"softmax"``, drawn with probability
+            ``exp(z / temperature)``, ``z`` the feasible candidates' returns over their
+            standard deviation (all equal: uniform), so that the agent keeps
+            trying what is nearly as interesting instead of the one extreme the model is
+            most unsure of (stochastic acquisition, Kirsch et al. 2023).
+        temperature: the softmax's temperature, in standard deviations of the returns
+            (smaller is greedier); used only with ``choice="softmax"``.
     """
 
     directions: int = 12
@@ -52,6 +61,8 @@ class SeekConfig:
     approach_steps: int = 40
     push_steps: int = 25
     gain: float = 10.0
+    choice: str = "best"
+    temperature: float = 1.0
 
     def __post_init__(self) -> None:
         for key in ("directions", "imagine_steps", "approach_steps", "push_steps"):
@@ -76,3 +87,10 @@ class SeekConfig:
             )
         if self.gain == 0:
             raise ValueError("agent.seek.gain must be > 0, got 0")
+        if self.choice not in CHOICES:
+            raise ValueError(
+                f"agent.seek.choice must be one of {list(CHOICES)}, got {self.choice!r}"
+            )
+        t = self.temperature
+        if not isinstance(t, int | float) or not math.isfinite(t) or t <= 0:
+            raise ValueError(f"agent.seek.temperature must be a finite number > 0, got {t!r}")

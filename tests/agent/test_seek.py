@@ -79,6 +79,23 @@ def test_the_chooser_picks_the_candidate_with_the_highest_imagined_return() -> N
     assert centre_gap <= ext[agent, 0] + np.linalg.norm(ext[entity, 0:2]) + gap + 1e-6
 
 
+def test_softmax_choice_draws_feasible_goals_with_the_stated_odds() -> None:
+    explorer = _explorer(_env(), lambda o, a, p: o[:, 0], SeekConfig(choice="softmax"))
+    returns = np.array([5.0, 0.0, 1.0, 2.0, 3.0, np.nan])
+    idx = np.array([1, 2, 3, 4])  # candidate 0 (the largest) is not feasible, 5 not finite
+    draws = np.bincount([explorer._draw(idx, returns) for _ in range(20000)], minlength=6)
+    r = returns[idx]
+    odds = np.exp(r / r.std())  # hand-computed: exp(z / 1), z = return / std
+    np.testing.assert_allclose(draws[idx] / 20000, odds / odds.sum(), atol=0.01)
+    assert draws[0] == draws[5] == 0
+    flat = np.bincount([explorer._draw(idx, np.ones(6)) for _ in range(4000)], minlength=6)
+    np.testing.assert_allclose(flat[idx] / 4000, 0.25, atol=0.03)  # equal returns: uniform
+    greedy = _explorer(
+        _env(), lambda o, a, p: o[:, 0], SeekConfig(choice="softmax", temperature=1e-3)
+    )
+    assert {greedy._draw(idx, returns) for _ in range(200)} == {4}
+
+
 def test_the_controller_pushes_the_chosen_object_in_mujoco() -> None:
     env = _env()
     layout = env.unwrapped.layout
@@ -164,6 +181,9 @@ def test_a_resumed_explorer_acts_exactly_as_the_uninterrupted_one(tmp_path: Path
         ("runup", -0.01, "agent.seek.runup"),
         ("gain", 0.0, "agent.seek.gain"),
         ("speed_scale", "fast", "agent.seek.speed_scale"),
+        ("choice", "greedy", "agent.seek.choice"),
+        ("temperature", 0.0, "agent.seek.temperature"),
+        ("temperature", float("inf"), "agent.seek.temperature"),
     ],
 )
 def test_bad_settings_name_the_key(key: str, value: float | str, needle: str) -> None:
