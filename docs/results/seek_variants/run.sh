@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Variants of the seek explorer on the PushBlocks headline's protocol (README.md here):
+# `boxfast` (every push as fast as the action box allows, as the demonstrator pushes),
+# `softmax` (the same, with the goal drawn by stochastic acquisition instead of the argmax) and
+# `push50` (boxfast with pushes of 50 steps instead of 25).
+# Each runs the `active` source only, through docs/results/pushblocks_headline/run.sh (20k env
+# steps, 5,000 updates, the headline's probe set a61c7b28..., two lanes), and is then scored
+# against the committed headline's sources by summarize.py. Run from the repository root
+# after `bash .ci/setup`; ~13-16 min per run with two side by side on the 2-core machine.
+#   OUT=/tmp/seek_variants bash docs/results/seek_variants/run.sh
+# VARIANTS="boxfast" or SEEDS="0 1" for part of it; a finished run is kept.
+set -euo pipefail
+OUT=${OUT:-/tmp/seek_variants}
+VARIANTS=${VARIANTS:-"boxfast softmax push50"}
+SEEDS=${SEEDS:-"0 1 2 3 4"}
+HERE=docs/results/seek_variants
+FAST="agent.seek.speed_scale=box agent.seek.min_speed=1.0"
+for v in $VARIANTS; do
+  case $v in
+    boxfast) over="$FAST" ;;
+    softmax) over="$FAST agent.seek.choice=softmax" ;;
+    push50) over="$FAST agent.seek.push_steps=50" ;;
+    *) echo "unknown variant $v (boxfast | softmax | push50)" >&2; exit 2 ;;
+  esac
+  OUT=$OUT/$v SOURCES=active SEEDS="$SEEDS" NAME=pushblocks_$v SUMMARISE=0 \
+    RUN_OVERRIDES="$over" bash docs/results/pushblocks_headline/run.sh
+  .venv/bin/python $HERE/summarize.py "$OUT/$v/runs/pushblocks_$v/runs" --name "$v" \
+    --write "$OUT/$v/summary.json" > "$OUT/$v/table.md"
+  cat "$OUT/$v/table.md"
+done
