@@ -18,7 +18,8 @@ IMGEP; Pathak et al.'s disagreement as the interest measure):
    steps of each (every member its own trajectory), long enough for the slowest push to reach
    the object and move it, and the curiosity signal scores them, exactly as the MPC planner
    scores its imagined steps. One batched call of the model for all candidates.
-3. **The best goal is executed** by a reach-and-push controller (the demonstrator's skill):
+3. **The chosen goal is executed** (the best; or drawn with odds rising with its return,
+   ``agent.seek.choice=softmax``) by a reach-and-push controller (the demonstrator's skill):
    move to the staging point ``runup`` (3 cm) behind the object, push through it at the
    chosen speed (the L2 norm of the x-y action, as imagined) for ``push_steps``, or stay at
    the spot; then choose again. A staging point not reached in ``approach_steps`` is given

@@ -82,7 +82,7 @@ def test_the_chooser_picks_the_candidate_with_the_highest_imagined_return() -> N
 def test_softmax_choice_draws_feasible_goals_with_the_stated_odds() -> None:
     explorer = _explorer(_env(), lambda o, a, p: o[:, 0], SeekConfig(choice="softmax"))
     returns = np.array([5.0, 0.0, 1.0, 2.0, 3.0, np.nan])
-    idx = np.array([1, 2, 3, 4])  # candidate 0 (the largest) is not feasible, 5 not finite
+    idx = np.array([1, 2, 3, 4])  # what choose() offers: the feasible, finitely scored ones
     draws = np.bincount([explorer._draw(idx, returns) for _ in range(20000)], minlength=6)
     r = returns[idx]
     odds = np.exp(r / r.std())  # hand-computed: exp(z / 1), z = return / std
@@ -301,7 +301,8 @@ def test_push_speeds_span_the_action_box_only_with_the_box_scale(scale: str) -> 
         assert np.linalg.norm(push[:2]) == pytest.approx(speed, rel=1e-5)
 
 
-def test_place_goals_inside_an_object_are_never_chosen() -> None:
+@pytest.mark.parametrize("choice", ["best", "softmax"])
+def test_place_goals_inside_an_object_are_never_chosen(choice: str) -> None:
     env = _env()
     layout = env.unwrapped.layout
     agent = int(layout.indices("agent")[0])
@@ -314,7 +315,7 @@ def test_place_goals_inside_an_object_are_never_chosen() -> None:
         gaps = (blocks[:, agent : agent + 1, 0:2] - torch.as_tensor(centres)).norm(dim=-1)
         return -gaps.min(-1).values - 10 * action.abs().sum(-1)
 
-    explorer = _explorer(env, score, SeekConfig(places=1024, directions=1))
+    explorer = _explorer(env, score, SeekConfig(places=1024, directions=1, choice=choice))
     explorer.visited = [-0.33, -0.33, 0.33, 0.33]  # as after a warm-up that went everywhere
     goals, starts, _ = explorer.candidates(obs)
     feasible = explorer._feasible(goals, starts)
@@ -326,10 +327,12 @@ def test_place_goals_inside_an_object_are_never_chosen() -> None:
     assert inside, "no sampled place fell inside an object: the test checks nothing"
     assert not feasible[inside].any()
     assert feasible[places].any()
-    goal = explorer.choose(obs)
-    assert goal["kind"] == "place"
-    gap = np.linalg.norm(np.asarray(goal["point"]) - centres, axis=-1).min()
-    assert gap > 0.025 + 0.025  # at least the pusher's radius and a block's half-width
+    for _ in range(1 if choice == "best" else 20):  # a drawn goal: many draws, none inside
+        goal = explorer.choose(obs)
+        assert goal["kind"] == "place"
+        gap = np.linalg.norm(np.asarray(goal["point"]) - centres, axis=-1).min()
+        assert gap > 0.025 + 0.025  # at least the pusher's radius and a block's half-width
+    assert explorer.chosen["place"] == (1 if choice == "best" else 20)
 
 
 class _FixedCandidates(SeekExplorer):

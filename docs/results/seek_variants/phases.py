@@ -26,15 +26,16 @@ import torch
 import envs  # noqa: F401  (registers the scenes)
 from agent.explorers.seek import SeekExplorer
 from agent.explorers.seek_config import SeekConfig
-from envs.regimes import PairKind, Regime
+from envs.regimes import PAIR_BIT, PairKind
 from envs.scripted import PushDemonstrator
 
 WARMUP = 1000
 
 
 def touching(info: dict[str, Any], agent: int) -> bool:
-    regime, pair = info["contact"]["regime"][agent], info["contact"]["pair_kind"][agent]
-    return bool(regime in (Regime.IMPACT, Regime.CONTACT) and pair == PairKind.AGENT_OBJECT)
+    """The agent touched an object during the step (any substep; ``pair_mask``'s bit, so a
+    step that is also a wall impact still counts)."""
+    return bool(info["contact"]["pair_mask"][agent] & PAIR_BIT[PairKind.AGENT_OBJECT])
 
 
 def measure(kind: str, steps: int, seed: int, seek: dict[str, Any]) -> str:
@@ -44,8 +45,17 @@ def measure(kind: str, steps: int, seed: int, seek: dict[str, Any]) -> str:
     rng = np.random.default_rng(seed)
     if kind == "demonstrator":
         demo = PushDemonstrator(layout, 2, rng)
-        phase = lambda: "push" if demo._pushing > 0 else "position"  # noqa: E731
-        act, reset = demo, demo.reset
+        before = [0]
+
+        def act(obs: np.ndarray) -> np.ndarray:
+            before[0] = demo._pushing
+            return demo(obs)
+
+        def phase() -> str:  # the action's phase: its last push step resets the counter to 0
+            last = before[0] == demo.push_steps - 1
+            return "push" if demo._pushing > 0 or last else "position"
+
+        reset = demo.reset
     else:
         g = torch.Generator().manual_seed(seed)
         explorer = SeekExplorer(
@@ -57,7 +67,10 @@ def measure(kind: str, steps: int, seed: int, seek: dict[str, Any]) -> str:
             SeekConfig(**seek),
             np.random.default_rng(seed),
         )
-        phase = lambda: explorer.phase if explorer.goal is not None else "choose"  # noqa: E731
+
+        def phase() -> str:  # the phase of the goal that produced the action
+            return explorer.phase if explorer.goal is not None else "choose"
+
         act, reset = explorer.act, explorer.reset
     counts: dict[str, list[int]] = {}
     obs, _ = env.reset(seed=seed)
@@ -94,6 +107,8 @@ def main() -> None:
             seek[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             seek[key] = value
+    print("| behaviour | seed | agent touching an object | steps per phase (touching in it) |")
+    print("|---|---|---|---|")
     print(measure("demonstrator", args.steps, args.seed, {}))
     print(measure("seek", args.steps, args.seed, seek))
 

@@ -24,7 +24,8 @@ for v in $VARIANTS; do
   esac
   OUT=$OUT/$v SOURCES=active SEEDS="$SEEDS" NAME=pushblocks_$v SUMMARISE=0 \
     RUN_OVERRIDES="$over" bash docs/results/pushblocks_headline/run.sh
+  # summary_<variant>.json and table_<variant>.md: the files committed here (copy them by hand)
   .venv/bin/python $HERE/summarize.py "$OUT/$v/runs/pushblocks_$v/runs" --name "$v" \
-    --write "$OUT/$v/summary.json" > "$OUT/$v/table.md"
-  cat "$OUT/$v/table.md"
+    --write "$OUT/summary_$v.json" > "$OUT/table_$v.md"
+  cat "$OUT/table_$v.md"
 done

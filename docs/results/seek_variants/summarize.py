@@ -2,16 +2,16 @@
 
 The headline (docs/results/pushblocks_headline/summary.json) holds every source's per-seed final
 errors, interaction rates and the random baseline's per-seed steps to its own mean final impact
-error. This script scores a folder of new ``active-s<K>`` runs (same scene, budget, updates and
-probe set: checked) with the same statistics (:mod:`agent.stats`: mean and percentile-bootstrap
-interval over seeds; per-seed steps to the threshold; the paired speedup, its median and
-interval) and sets them beside the committed sources, so that the variant can be judged on the
-issue's three goals without re-running the other sources.
+error. This script scores a folder of new ``active-s<K>`` runs (same scene, source, budget,
+updates, probe set and world model: checked) with the same statistics (:mod:`agent.stats`:
+mean and percentile-bootstrap interval over seeds; per-seed steps to the threshold; the
+paired speedup, its median and interval) and sets them beside the committed sources, so that
+the variant can be judged on the issue's three goals without re-running the other sources.
 
     python docs/results/seek_variants/summarize.py RUNS_FOLDER [HEADLINE_SUMMARY] > table.md
 
 ``RUNS_FOLDER`` holds ``active-s0`` ... (each with ``metrics.jsonl`` and ``summary.json``);
-``summary.json`` is written beside this script's output only when ``--write PATH`` is given.
+``--write PATH`` also writes the summary as JSON (an interval from one seed as ``null``).
 """
 
 from __future__ import annotations
@@ -48,10 +48,27 @@ def load_runs(folder: Path) -> list[dict[str, Any]]:
     return runs
 
 
-def check_protocol(runs: list[dict[str, Any]], headline: dict[str, Any]) -> None:
-    """Stop unless every run has the headline's budget, updates and probe set."""
+def check_protocol(runs: list[dict[str, Any]], headline: dict[str, Any], folder: Path) -> None:
+    """Stop unless every run has the headline's budget, updates and probe set, is the
+    ``active`` source on PushBlocks without a distractor, and trained the world model that
+    ``contactlab run`` composes by default (the headline's, ``graph_contact``)."""
+    from omegaconf import OmegaConf
+
+    from agent.config.load import load_config
+    from agent.config.run import RunConfig
+
+    _, default = load_config("run", RunConfig, [])
+    want_wm = OmegaConf.to_container(default.world_model)
     want = headline["protocol"]
     for run in runs:
+        cfg = OmegaConf.load(folder / f"active-s{run['seed']}" / "config.yaml")
+        loop = (cfg.loop.observe_actions, cfg.loop.passive_fraction, cfg.loop.observation)
+        if (cfg.agent.name, *loop) != ("seek", True, 0.0, "states"):
+            raise SystemExit(f"active-s{run['seed']}: not the active source (seek, states)")
+        if (cfg.env.name, cfg.env.distractor) != ("push_blocks", "none"):
+            raise SystemExit(f"active-s{run['seed']}: not plain PushBlocks")
+        if OmegaConf.to_container(cfg.world_model) != want_wm:
+            raise SystemExit(f"active-s{run['seed']}: world_model differs from the run default")
         s = run["summary"]
         got = (s["env_steps"], s["world_model_updates"], s["probe"]["content_hash"])
         ref = (want["env_steps"][0], want["world_model_updates"][0])
@@ -160,10 +177,11 @@ def main() -> None:
     args = parser.parse_args()
     headline = json.loads(args.headline.read_text())
     runs = load_runs(args.runs)
-    check_protocol(runs, headline)
+    check_protocol(runs, headline, args.runs)
     out = summarize(runs, headline)
-    if args.write:
-        args.write.write_text(json.dumps(out, indent=1) + "\n")
+    if args.write:  # NaN (an interval from one seed) as null, as compare's summary.json
+        clean = json.loads(json.dumps(out), parse_constant=lambda c: None)
+        args.write.write_text(json.dumps(clean, indent=1) + "\n")
     print(table(out, headline, args.name))
 
 
