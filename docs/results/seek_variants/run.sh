@@ -9,12 +9,27 @@
 # after `bash .ci/setup`; ~13-16 min per run with two side by side on the 2-core machine.
 #   OUT=/tmp/seek_variants bash docs/results/seek_variants/run.sh
 # VARIANTS="boxfast" or SEEDS="0 1" for part of it; a finished run is kept.
+# PREVIEW=1: instead, the preview with the candidate world model graph_scales: `boxfast`
+# active and video_states, seeds PREVIEW_SEEDS (default "0 1"), summarised by contactlab's
+# own compare summary (agent.compare_summary.summarize) in $OUT/gs/runs/pushblocks_gs.
 set -euo pipefail
 OUT=${OUT:-/tmp/seek_variants}
 VARIANTS=${VARIANTS:-"boxfast softmax push50"}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
 HERE=docs/results/seek_variants
 FAST="agent.seek.speed_scale=box agent.seek.min_speed=1.0"
+if [ "${PREVIEW:-0}" = 1 ]; then
+  PS=${PREVIEW_SEEDS:-"0 1"}
+  OUT=$OUT/gs SOURCES=active SEEDS="$PS" NAME=pushblocks_gs SUMMARISE=0 \
+    RUN_OVERRIDES="world_model=graph_scales $FAST" bash docs/results/pushblocks_headline/run.sh
+  OUT=$OUT/gs SOURCES=video_states SEEDS="$PS" NAME=pushblocks_gs SUMMARISE=0 \
+    RUN_OVERRIDES="world_model=graph_scales" bash docs/results/pushblocks_headline/run.sh
+  n=$(( $(echo $PS | tr ' ' '\n' | sort -n | tail -1) + 1 ))
+  .venv/bin/python -c "import sys; from pathlib import Path; from agent.compare_summary import \
+summarize; summarize(Path(sys.argv[1]), ['active', 'video_states'], 'video_states', $n)" \
+    "$OUT/gs/runs/pushblocks_gs"
+  exit 0
+fi
 for v in $VARIANTS; do
   case $v in
     boxfast) over="$FAST" ;;
