@@ -19,7 +19,9 @@ IMGEP; Pathak et al.'s disagreement as the interest measure):
    the object and move it, and the curiosity signal scores them, exactly as the MPC planner
    scores its imagined steps. One batched call of the model for all candidates.
 3. **The chosen goal is executed** (the best; or drawn with odds rising with its return,
-   ``agent.seek.choice=softmax``) by a reach-and-push controller (the demonstrator's skill):
+   ``agent.seek.choice=softmax``; with ``agent.seek.value=rate`` the return is first divided
+   by the steps the goal is expected to take, :meth:`SeekExplorer.expected_steps`) by a
+   reach-and-push controller (the demonstrator's skill):
    move to the staging point ``runup`` (3 cm) behind the object, push through it at the
    chosen speed (the L2 norm of the x-y action, as imagined) for ``push_steps``, or stay at
    the spot; then choose again. A staging point not reached in ``approach_steps`` is given
@@ -171,6 +173,8 @@ class SeekExplorer:
         self.goal: dict[str, Any] | None = None  # the goal being executed
         self.phase, self.t = "approach", 0
         self.visited: list[float] | None = None  # agent's x-y range seen: [x0, y0, x1, y1]
+        self.last: list[float] | None = None  # agent's x-y at the previous step of the episode
+        self.top_speed = 0.0  # fastest x-y step (m) the agent has been seen to make
         # goals chosen so far, by kind; "blind": drawn at random (no finite imagined score)
         self.chosen = {"object": 0, "place": 0, "blind": 0}
 
@@ -191,6 +195,7 @@ class SeekExplorer:
 
     def reset(self) -> None:
         self.goal, self.phase, self.t = None, "approach", 0
+        self.last = None  # a new episode: no step from the last one's final position
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -200,6 +205,8 @@ class SeekExplorer:
             "t": self.t,
             "visited": self.visited,
             "chosen": dict(self.chosen),
+            "last": self.last,
+            "top_speed": self.top_speed,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -208,6 +215,10 @@ class SeekExplorer:
         self.phase, self.t = str(state["phase"]), int(state["t"])
         self.visited = None if state["visited"] is None else [float(v) for v in state["visited"]]
         self.chosen = {"blind": 0} | {k: int(v) for k, v in state["chosen"].items()}
+        # checkpoints from before agent.seek.value have neither (a run of theirs uses "return")
+        last = state.get("last")
+        self.last = None if last is None else [float(v) for v in last]
+        self.top_speed = float(state.get("top_speed", 0.0))
 
     # -- choosing ----------------------------------------------------------------------------
 
@@ -283,6 +294,8 @@ class SeekExplorer:
         goals, starts, actions = self.candidates(obs)
         feasible = self._feasible(goals, starts)
         returns = self.imagined_returns(starts, actions)
+        if self.cfg.value == "rate":
+            returns = returns / self.expected_steps(goals, obs)
         scored = feasible & np.isfinite(returns)
         if scored.any():
             if self.cfg.choice == "softmax":
@@ -294,6 +307,30 @@ class SeekExplorer:
             best = int(self.rng.choice(np.flatnonzero(feasible)))
             self.chosen["blind"] += 1
         return goals[best]
+
+    def expected_steps(self, goals: list[dict[str, Any]], obs: np.ndarray) -> np.ndarray:
+        """``(C,)`` env steps each goal is expected to take (``agent.seek.value=rate``): the
+        straight-line x-y distance from the agent to the goal's staging point (a contact
+        goal's, as :meth:`_control` computes it now) or spot over :attr:`top_speed`, at most
+        ``approach_steps`` (after which a goal is given up or its stay begins), plus
+        ``push_steps``. Before the agent has been seen to move, every approach counts 0."""
+        cfg, blocks = self.cfg, self.layout.split(np.asarray(obs, dtype=np.float64))
+        agent = blocks[self.agent]
+        dist = np.zeros(len(goals))
+        for k, goal in enumerate(goals):
+            if goal["kind"] == "place":
+                dist[k] = np.linalg.norm(agent[:2] - np.asarray(goal["point"]))
+                continue
+            entity = int(goal["entity"])
+            direction = np.append(np.asarray(goal["direction"]), 0.0)
+            reach = self._reach(agent, blocks[entity], entity, direction)
+            stage = blocks[entity, :2] - direction[:2] * (reach + cfg.runup)
+            dist[k] = np.linalg.norm(agent[:2] - stage)
+        if self.top_speed <= 0:
+            approach = np.zeros(len(goals))
+        else:
+            approach = np.minimum(dist / self.top_speed, cfg.approach_steps)
+        return approach + cfg.push_steps
 
     def _draw(self, idx: np.ndarray, returns: np.ndarray) -> int:
         """One of the candidates ``idx``, drawn with probability ``exp(z / temperature)``,
@@ -367,6 +404,10 @@ class SeekExplorer:
 
     def _see(self, blocks: np.ndarray) -> None:
         x, y = float(blocks[self.agent, 0]), float(blocks[self.agent, 1])
+        if self.last is not None:
+            step = float(np.hypot(x - self.last[0], y - self.last[1]))
+            self.top_speed = max(self.top_speed, step)
+        self.last = [x, y]
         v = self.visited  # plain floats: a checkpoint holds no numpy objects (weights_only)
         self.visited = (
             [x, y, x, y] if v is None else [min(v[0], x), min(v[1], y), max(v[2], x), max(v[3], y)]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 SPEED_SCALES = ("l2", "box")  #: values of ``agent.seek.speed_scale``
 CHOICES = ("best", "softmax")  #: values of ``agent.seek.choice``
+VALUES = ("return", "rate")  #: values of ``agent.seek.value``
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class SeekConfig:
             most unsure of (stochastic acquisition, Kirsch et al. 2023).
         temperature: the softmax's temperature, in standard deviations of the returns
             (smaller is greedier); used only with ``choice="softmax"``.
+        value: what a candidate is worth: ``"return"``, its imagined intrinsic return (the
+            default); ``"rate"``, that return per env step the goal is expected to take, the
+            approach (straight-line distance to its staging point or spot over the fastest
+            step the agent has been seen to make, at most ``approach_steps``) plus
+            ``push_steps``, so that a far goal must promise more than a near one (cost-aware
+            acquisition: information per step of the budget, not per goal).
     """
 
     directions: int = 12
@@ -63,6 +70,7 @@ class SeekConfig:
     gain: float = 10.0
     choice: str = "best"
     temperature: float = 1.0
+    value: str = "return"
 
     def __post_init__(self) -> None:
         for key in ("directions", "imagine_steps", "approach_steps", "push_steps"):
@@ -91,6 +99,8 @@ class SeekConfig:
             raise ValueError(
                 f"agent.seek.choice must be one of {list(CHOICES)}, got {self.choice!r}"
             )
+        if self.value not in VALUES:
+            raise ValueError(f"agent.seek.value must be one of {list(VALUES)}, got {self.value!r}")
         t = self.temperature
         if not isinstance(t, int | float) or not math.isfinite(t) or t <= 0:
             raise ValueError(f"agent.seek.temperature must be a finite number > 0, got {t!r}")

@@ -184,6 +184,7 @@ def test_a_resumed_explorer_acts_exactly_as_the_uninterrupted_one(tmp_path: Path
         ("choice", "greedy", "agent.seek.choice"),
         ("temperature", 0.0, "agent.seek.temperature"),
         ("temperature", float("inf"), "agent.seek.temperature"),
+        ("value", "speed", "agent.seek.value"),
     ],
 )
 def test_bad_settings_name_the_key(key: str, value: float | str, needle: str) -> None:
@@ -377,3 +378,57 @@ def test_a_checkpoint_from_before_the_blind_count_loads() -> None:
     del state["chosen"]["blind"]  # as saved by the explorer before 2026-12-01
     explorer.load_state_dict(state)
     assert explorer.chosen == {"object": 0, "place": 0, "blind": 0}
+
+
+def test_rate_value_divides_each_return_by_its_hand_computed_expected_steps() -> None:
+    env = _env()
+    layout = env.unwrapped.layout
+    agent = int(layout.indices("agent")[0])
+    obs, _ = env.reset(seed=5)
+    cfg = SeekConfig(value="rate", directions=6, places=6, approach_steps=40, push_steps=25)
+    # every candidate equally interesting: the rate must pick the goal that is quickest to do
+    explorer = _explorer(env, lambda o, a, p: torch.ones(len(o)), cfg, seed=2)
+    explorer.top_speed = 0.01  # m per step
+    goals, _, _ = explorer.candidates(obs)
+    steps = explorer.expected_steps(goals, obs)
+    blocks = layout.split(obs.astype(np.float64))
+    for goal, n in zip(goals, steps, strict=True):
+        if goal["kind"] == "place":  # hand-computed: distance over speed, capped, plus the stay
+            d = np.linalg.norm(blocks[agent, :2] - np.asarray(goal["point"]))
+            assert n == pytest.approx(min(d / 0.01, 40) + 25)
+        else:  # the staging point lies `runup` behind the surface: farther than the centre-gap
+            e = goal["entity"]
+            d = np.linalg.norm(blocks[agent, :2] - blocks[e, :2])
+            assert 25 <= n <= min((d + 0.2) / 0.01, 40) + 25
+    assert steps.min() < steps.max()
+    explorer.rng = np.random.default_rng(2)  # the same candidates again
+    goal = explorer.choose(obs)
+    feasible = explorer._feasible(goals, explorer.candidates(obs)[1])
+    assert goal == goals[int(np.argmin(np.where(feasible, steps, np.inf)))]
+    # before the agent has been seen to move, the approach counts nothing: returns decide
+    still = _explorer(env, lambda o, a, p: torch.ones(len(o)), cfg)
+    np.testing.assert_array_equal(still.expected_steps(goals, obs), np.full(len(goals), 25.0))
+
+
+def test_top_speed_is_the_fastest_observed_step_and_skips_episode_boundaries() -> None:
+    env = _env()
+    layout = env.unwrapped.layout
+    agent = int(layout.indices("agent")[0])
+    explorer = _explorer(env, lambda o, a, p: o[:, 0], SeekConfig(value="rate"))
+    obs, _ = env.reset(seed=1)
+    xy = [layout.split(obs)[agent, :2].astype(np.float64)]
+    for _ in range(30):
+        obs, *_ = env.step(explorer.act(obs))
+        xy.append(layout.split(obs)[agent, :2].astype(np.float64))
+    explorer.act(obs)
+    fastest = max(np.linalg.norm(b - a) for a, b in zip(xy[:-1], xy[1:], strict=True))
+    assert fastest > 0.001 and explorer.top_speed == pytest.approx(fastest)
+    explorer.reset()  # a new episode starts elsewhere: that jump is not a step
+    far = layout.split(obs.copy())
+    far[agent, :2] += 1.0
+    explorer.act(far.reshape(-1))
+    assert explorer.top_speed == pytest.approx(fastest)
+    state = explorer.state_dict()
+    del state["last"], state["top_speed"]  # as saved before agent.seek.value existed
+    explorer.load_state_dict(state)
+    assert explorer.top_speed == 0.0 and explorer.last is None
