@@ -3,7 +3,9 @@
 # `boxfast` (every push as fast as the action box allows, as the demonstrator pushes),
 # `softmax` (the same, with the goal drawn by stochastic acquisition instead of the argmax) and
 # `push50` (boxfast with pushes of 50 steps instead of 25) and `boxrate` (boxfast with each goal
-# scored by its imagined return per expected env step, agent.seek.value=rate).
+# scored by its imagined return per expected env step, agent.seek.value=rate) and `boxuniform`
+# (boxfast with the goal drawn uniformly among the feasible candidates, curiosity ignored: a
+# softmax at temperature 1000 standard deviations, the control for what curiosity chooses).
 # Each runs the `active` source only, through docs/results/pushblocks_headline/run.sh (20k env
 # steps, 5,000 updates, the headline's probe set a61c7b28..., two lanes), and is then scored
 # against the committed headline's sources by summarize.py. Run from the repository root
@@ -15,7 +17,7 @@
 # own compare summary (agent.compare_summary.summarize) in $OUT/gs/runs/pushblocks_gs.
 set -euo pipefail
 OUT=${OUT:-/tmp/seek_variants}
-VARIANTS=${VARIANTS:-"boxfast softmax push50 boxrate"}
+VARIANTS=${VARIANTS:-"boxfast softmax push50 boxrate boxuniform"}
 SEEDS=${SEEDS:-"0 1 2 3 4"}
 HERE=docs/results/seek_variants
 FAST="agent.seek.speed_scale=box agent.seek.min_speed=1.0"
@@ -37,7 +39,8 @@ for v in $VARIANTS; do
     softmax) over="$FAST agent.seek.choice=softmax" ;;
     push50) over="$FAST agent.seek.push_steps=50" ;;
     boxrate) over="$FAST agent.seek.value=rate" ;;
-    *) echo "unknown variant $v (boxfast | softmax | push50 | boxrate)" >&2; exit 2 ;;
+    boxuniform) over="$FAST agent.seek.choice=softmax agent.seek.temperature=1000" ;;
+    *) echo "unknown variant $v (boxfast | softmax | push50 | boxrate | boxuniform)" >&2; exit 2 ;;
   esac
   OUT=$OUT/$v SOURCES=active SEEDS="$SEEDS" NAME=pushblocks_$v SUMMARISE=0 \
     RUN_OVERRIDES="$over" bash docs/results/pushblocks_headline/run.sh
