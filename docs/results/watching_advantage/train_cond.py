@@ -5,13 +5,15 @@ Separates what the data teaches from what the model is told at test time: a "vid
 is conditioned on the agent's observed next state (``world_model.probe.agent_motion``), an
 acting one on its actions. Usage (repository root, after ``bash .ci/setup``):
 
-    python docs/results/watching_advantage/train_cond.py RUN_DATA PROBE COND UPDATES SEED OUT_JSON
+    python docs/results/watching_advantage/train_cond.py RUN_DATA PROBE COND UPDATES SEED \
+        OUT_JSON [MODEL_PT]
 
 ``RUN_DATA``: a run folder's ``data/`` (a video run's stores the agent's motion as its
 "action"; an acting run's stores actions, and its agent motion is read from ``next_obs``);
 ``COND``: ``action`` or ``agent_motion``. Batch and model settings are ``contactlab run``'s
 defaults (``loop.batch_size``, ``world_model``), so 0.25 updates per transition repeats a
-run's training budget offline.
+run's training budget offline. ``MODEL_PT``: also save the trained model there (its
+``state_dict``, ``condition`` and ``action_dim``; docs/results/seek_variants/walls.py scores it).
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from world_model.replay import Replay
 from world_model.trainer import ModelTrainer
 
 
-def main(data_dir: str, probe_dir: str, cond: str, updates: int, seed: int, out: str) -> None:
+def main(
+    data_dir: str, probe_dir: str, cond: str, updates: int, seed: int, out: str, save: str = ""
+) -> None:
     cfg, _ = load_config("run", RunConfig, [])
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -84,8 +88,10 @@ def main(data_dir: str, probe_dir: str, cond: str, updates: int, seed: int, out:
     }
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
+    if save:
+        torch.save({"state": model.state_dict(), "condition": cond, "action_dim": a_dim}, save)
 
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    main(a[0], a[1], a[2], int(a[3]), int(a[4]), a[5])
+    main(a[0], a[1], a[2], int(a[3]), int(a[4]), a[5], *a[6:7])
