@@ -310,8 +310,8 @@ class SeekExplorer:
 
     def expected_steps(self, goals: list[dict[str, Any]], obs: np.ndarray) -> np.ndarray:
         """``(C,)`` env steps each goal is expected to take (``agent.seek.value=rate``): the
-        straight-line x-y distance from the agent to the goal's staging point (a contact
-        goal's, as :meth:`_control` computes it now) or spot over :attr:`top_speed`, at most
+        straight-line x-y distance from the agent to the goal's staging point
+        (:meth:`_stage`, where :meth:`_control` heads now) or spot over :attr:`top_speed`, at most
         ``approach_steps`` (after which a goal is given up or its stay begins), plus
         ``push_steps``. Before the agent has been seen to move, every approach counts 0."""
         cfg, blocks = self.cfg, self.layout.split(np.asarray(obs, dtype=np.float64))
@@ -321,10 +321,7 @@ class SeekExplorer:
             if goal["kind"] == "place":
                 dist[k] = np.linalg.norm(agent[:2] - np.asarray(goal["point"]))
                 continue
-            entity = int(goal["entity"])
-            direction = np.append(np.asarray(goal["direction"]), 0.0)
-            reach = self._reach(agent, blocks[entity], entity, direction)
-            stage = blocks[entity, :2] - direction[:2] * (reach + cfg.runup)
+            stage = self._stage(blocks, int(goal["entity"]), np.asarray(goal["direction"]))
             dist[k] = np.linalg.norm(agent[:2] - stage)
         if self.top_speed <= 0:
             approach = np.zeros(len(goals))
@@ -361,9 +358,7 @@ class SeekExplorer:
         target = blocks[goal["entity"], 0:3]
         direction = np.append(np.asarray(goal["direction"]), 0.0)
         if self.phase == "approach":
-            entity = int(goal["entity"])
-            reach = self._reach(blocks[self.agent], blocks[entity], entity, direction)
-            stage = np.append(target[:2] - direction[:2] * (reach + cfg.runup), target[2])
+            stage = np.append(self._stage(blocks, int(goal["entity"]), direction[:2]), target[2])
             # an agent that moves in z must also be at the object's height (x, y, z distance)
             if np.linalg.norm((agent - stage)[:dims]) < ARRIVED:
                 self.phase, self.t = "push", 1
@@ -375,6 +370,13 @@ class SeekExplorer:
             return None
         aim = np.append(target[:2] + direction[:2] * OVERSHOOT, target[2])
         return self._toward(agent, aim, float(goal["speed"]))
+
+    def _stage(self, blocks: np.ndarray, entity: int, direction: np.ndarray) -> np.ndarray:
+        """x-y of a contact goal's staging point: ``runup`` behind the surface of ``entity``
+        along the push ``direction`` (x, y), where the agent now is its own width away."""
+        dirs = np.append(direction, 0.0)
+        reach = self._reach(blocks[self.agent], blocks[entity], entity, dirs)
+        return np.asarray(blocks[entity, :2] - dirs[:2] * (reach + self.cfg.runup))
 
     def _reach(
         self, agent: np.ndarray, target: np.ndarray, entity: int, dirs: np.ndarray

@@ -22,23 +22,24 @@ from __future__ import annotations
 
 import argparse
 
+import gymnasium as gym
 import numpy as np
 import torch
 
+import envs  # noqa: F401  (registers the scenes)
 from agent.config.load import load_config
 from agent.config.run import RunConfig
 from agent.report.model import restore_model
 from agent.report.run_folder import RunFolder
 from envs.layout import EntityLayout
 from envs.regimes import PairKind, Regime
-from world_model.dataset import load_dataset
+from world_model.dataset import Transitions, load_dataset
 from world_model.evaluation import constant_velocity
 from world_model.inference import predict_mean
 from world_model.models import build_model
 from world_model.probe import ProbeSet, agent_motion, load_probe_set
 
 REGIMES = ((Regime.IMPACT, "impact"), (Regime.CONTACT, "contact"), (Regime.FREE, "free"))
-DT = 0.02  # PushBlocks' env step (s)
 
 
 def wall_gap(obs: np.ndarray, layout: EntityLayout, wall: float) -> np.ndarray:
@@ -47,8 +48,7 @@ def wall_gap(obs: np.ndarray, layout: EntityLayout, wall: float) -> np.ndarray:
     return wall - np.abs(pos[..., :2]).max(-1)
 
 
-def data_row(label: str, path: str, wall: float, near: float) -> str:
-    t = load_dataset(path)
+def data_row(label: str, t: Transitions, wall: float, near: float) -> str:
     layout = EntityLayout.from_dict(t.meta.layout)
     objs = layout.indices("object")
     close = (wall_gap(t.obs, layout, wall) < near)[:, objs]
@@ -64,12 +64,12 @@ def data_row(label: str, path: str, wall: float, near: float) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def offline_model(path: str, probe: ProbeSet) -> np.ndarray:
+def offline_model(path: str, probe: ProbeSet, dt: float) -> np.ndarray:
     """Predictions on the probe set of a model saved by train_cond.py."""
     saved = torch.load(path, weights_only=True)
     cfg, _ = load_config("run", RunConfig, [])
     d, layout = probe.data, probe.layout
-    model = build_model(cfg.world_model, layout, int(saved["action_dim"]), DT)
+    model = build_model(cfg.world_model, layout, int(saved["action_dim"]), dt)
     model.load_state_dict(saved["state"])
     model.eval()
     motion = saved["condition"] == "agent_motion"
@@ -89,6 +89,9 @@ def main() -> None:
     args = parser.parse_args()
     probe = load_probe_set(args.probe)
     d, layout = probe.data, probe.layout
+    env = gym.make(d.meta.env_id)
+    dt = env.unwrapped.dt  # type: ignore[attr-defined]
+    env.close()
     objs = layout.indices("object")
     near = (wall_gap(d.obs, layout, args.wall) < args.near)[:, objs]
     cm = f"{args.near * 100:.0f} cm"
@@ -97,11 +100,11 @@ def main() -> None:
         "and the blocks' median x-y speed in impacts (m/s):\n"
     )
     print("| data | steps | impacts | contacts | impact speed |\n|---|---|---|---|---|")
-    print(data_row("probe set", args.probe, args.wall, args.near))
+    print(data_row("probe set", d, args.wall, args.near))
     for item in args.data:
         label, _, path = item.rpartition("=")
-        print(data_row(label or path, path, args.wall, args.near))
-    preds = {"constant velocity": constant_velocity(d.obs, layout, DT)}
+        print(data_row(label or path, load_dataset(path), args.wall, args.near))
+    preds = {"constant velocity": constant_velocity(d.obs, layout, dt)}
     for item in args.run:
         label, _, path = item.rpartition("=")
         restored = restore_model(RunFolder.load(path), layout, d.meta.action_dim)
@@ -110,9 +113,9 @@ def main() -> None:
             preds[label or path] = predict_mean(restored.model, d.obs, cond[:, 0])
     for item in args.model:
         label, _, path = item.rpartition("=")
-        preds[label or path] = offline_model(path, probe)
-    true = layout.split(d.next_obs)[:, objs][..., layout.features["pos"]]
+        preds[label or path] = offline_model(path, probe, dt)
     pos = layout.features["pos"]
+    true = layout.split(d.next_obs)[:, objs][..., pos]
     errs = {
         k: np.linalg.norm(layout.split(p)[:, objs][..., pos] - true, axis=-1) * 1000
         for k, p in preds.items()
